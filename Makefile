@@ -1,0 +1,36 @@
+# Flight Log: every routine task is one target. `make help` lists them.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+UV := scripts/uv
+MANAGE := $(UV) run --frozen python manage.py
+# Local mode for `make run`: DEBUG on, gunicorn on loopback only.
+LOCAL_ENV := DJANGO_DEBUG=1 HOST=127.0.0.1 PORT=$${PORT:-8000}
+
+.PHONY: help install run migrate test lint fmt
+
+help: ## List the targets
+	@grep -hE '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-16s %s\n", $$1, $$2}'
+
+install: ## Install the locked dependencies into .venv (installs uv when missing)
+	@$(UV) sync --frozen --quiet
+
+run: install ## Set up everything and serve the site on http://127.0.0.1:8000 (SQLite, DEBUG on)
+	@$(LOCAL_ENV) $(MANAGE) migrate --noinput -v 0
+	@$(LOCAL_ENV) $(MANAGE) create_local_admin
+	@$(LOCAL_ENV) $(MANAGE) collectstatic --noinput -v 0
+	@echo "Serving http://127.0.0.1:$${PORT:-8000}/ (admin at /admin/). Ctrl-C stops it."
+	@$(LOCAL_ENV) $(UV) run --frozen gunicorn -c config/gunicorn.conf.py config.wsgi
+
+test: install ## Run the whole test suite (DATABASE_URL selects PostgreSQL)
+	@$(UV) run --frozen pytest
+
+lint: install ## Check formatting and lint (ruff format --check, ruff check, djLint)
+	@$(UV) run --frozen ruff format --check .
+	@$(UV) run --frozen ruff check .
+	@$(UV) run --frozen djlint templates --check --lint
+
+fmt: install ## Format Python and templates in place
+	@$(UV) run --frozen ruff format .
+	@$(UV) run --frozen ruff check --fix .
+	@$(UV) run --frozen djlint templates --reformat --quiet || true

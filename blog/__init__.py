@@ -1,0 +1,1 @@
+"""The Wagtail app: page models, blocks, feeds, search and the content importer."""

@@ -1,0 +1,1 @@
+"""Django project for Flight Log: settings, URLs, WSGI entry point and gunicorn config."""

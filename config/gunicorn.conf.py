@@ -1,0 +1,66 @@
+"""gunicorn settings: `gunicorn -c config/gunicorn.conf.py config.wsgi`.
+
+Values come from the environment (PORT, HOST, WEB_CONCURRENCY, GUNICORN_TIMEOUT) so the same
+file serves `make run`, the container and Fly.
+"""
+
+import os
+import sys
+
+# Listen on every interface in the container (Fly's proxy connects from outside it);
+# `make run` sets HOST=127.0.0.1.
+bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"  # noqa: S104
+
+# Sync workers: one request each at a time. 2 fit a 256 MB machine (see `make bench`).
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+
+# Import Django once in the master so workers fork warm: faster cold starts, shared memory.
+preload_app = True
+
+# A request taking longer than this is killed and logged.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+# On SIGTERM (Fly stopping a machine), finish in-flight requests for up to this long.
+# fly.toml's kill_timeout is longer, so Fly does not SIGKILL before this ends.
+graceful_timeout = 20
+keepalive = 5
+
+# Recycle workers now and then so a slow leak can never grow without bound.
+max_requests = 2000
+max_requests_jitter = 200
+
+# Heartbeat files in memory, not on the container's overlay filesystem.
+SHARED_MEMORY = "/dev/shm"  # noqa: S108 (gunicorn only writes heartbeat files there)
+worker_tmp_dir = SHARED_MEMORY if os.path.isdir(SHARED_MEMORY) else None
+
+# gunicorn 24+ opens a control socket under $HOME by default; nothing here uses it, and the
+# container's non-root user has no writable home.
+control_socket_disable = True
+
+# Access log to stdout (where `fly logs` reads it), with the time taken in microseconds.
+accesslog = "-"
+errorlog = "-"
+access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(D)sus "%(a)s"'
+
+
+def _settings_or_exit():
+    """Load settings before forking so a missing variable is one line, not a traceback."""
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    from config.env import ConfigurationError
+
+    try:
+        from django.conf import settings
+
+        settings.SECRET_KEY  # noqa: B018 (touching it imports the settings module)
+    except ConfigurationError as error:
+        sys.exit(f"error: {error}")
+
+
+_settings_or_exit()
+
+
+def pre_fork(server, worker):
+    """Close any connection the master opened so workers never share a database socket."""
+    from django.db import connections
+
+    connections.close_all()

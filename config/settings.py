@@ -1,0 +1,268 @@
+"""Flight Log settings: one module, every deploy-time choice read from the environment.
+
+Each variable is documented in the README ("Environment variables"). Defaults are safe for
+production: DEBUG is off and a missing SECRET_KEY stops the process with a message naming the fix.
+"""
+
+import secrets
+from pathlib import Path
+
+import dj_database_url
+
+from config.env import ConfigurationError, env_bool, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+# --- Core -----------------------------------------------------------------------------------
+
+# Off unless asked for: `make run` turns it on for local development.
+DEBUG = env_bool("DJANGO_DEBUG", default=False)
+
+# Where the SQLite database, the local media and the local-mode secret live.
+DATA_DIR = Path(env_str("DATA_DIR") or BASE_DIR / "data").resolve()
+
+# Fly sets these on every machine; empty elsewhere.
+FLY_APP_NAME = env_str("FLY_APP_NAME")
+FLY_REGION = env_str("FLY_REGION")
+FLY_MACHINE_ID = env_str("FLY_MACHINE_ID")
+PRIMARY_REGION = env_str("PRIMARY_REGION")
+# The commit the image was built from (a Docker build arg), shown in the footer and /healthz.
+GIT_SHA = env_str("GIT_SHA")
+
+
+def _local_secret_key() -> str:
+    """In local DEBUG mode, a key generated once and kept in DATA_DIR, so sessions survive."""
+    path = DATA_DIR / "secret_key"
+    if not path.exists():
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+# Required when DEBUG is off; never a random fallback (that would log everyone out on restart).
+SECRET_KEY = env_str("SECRET_KEY")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ConfigurationError(
+            "SECRET_KEY is not set: set it with `fly secrets set SECRET_KEY="
+            "$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))')`"
+            " (or export SECRET_KEY=... locally; DJANGO_DEBUG=1 uses a generated local key)"
+        )
+    SECRET_KEY = _local_secret_key()
+
+# --- Hosts ----------------------------------------------------------------------------------
+
+# Extra host names (custom domains) besides <app>.fly.dev, comma-separated.
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
+# Extra origins for CSRF checks (https://example.com), comma-separated.
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+if FLY_APP_NAME:
+    ALLOWED_HOSTS.append(f"{FLY_APP_NAME}.fly.dev")
+    CSRF_TRUSTED_ORIGINS.append(f"https://{FLY_APP_NAME}.fly.dev")
+if DEBUG:
+    ALLOWED_HOSTS += ["localhost", "127.0.0.1", "[::1]"]
+
+# --- Applications ---------------------------------------------------------------------------
+
+INSTALLED_APPS = [
+    "blog",
+    "wagtail.contrib.forms",
+    "wagtail.contrib.redirects",
+    "wagtail.contrib.settings",
+    "wagtail.embeds",
+    "wagtail.sites",
+    "wagtail.users",
+    "wagtail.snippets",
+    "wagtail.documents",
+    "wagtail.images",
+    "wagtail.search",
+    "wagtail.admin",
+    "wagtail",
+    "modelcluster",
+    "taggit",
+    "django_filters",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.sitemaps",
+]
+
+MIDDLEWARE = [
+    # First: Fly's health checks use a private IP as Host over plain HTTP (see config/health.py).
+    "config.health.HealthCheckMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "wagtail.contrib.settings.context_processors.settings",
+                "blog.context_processors.deployment",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------
+
+# Default: a SQLite file in DATA_DIR. postgres://... switches to PostgreSQL (psycopg 3).
+DATABASE_URL = env_str("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'db.sqlite3'}"
+# Fly's release machine sets RELEASE_COMMAND=1: migrations there use the direct URL, bypassing
+# a connection pooler such as the PgBouncer in front of Fly Managed Postgres.
+if env_bool("RELEASE_COMMAND") and env_str("DATABASE_DIRECT_URL"):
+    DATABASE_URL = env_str("DATABASE_DIRECT_URL")
+
+# Seconds a PostgreSQL connection is kept between requests (0: close after each request).
+DATABASE_CONN_MAX_AGE = env_int("DATABASE_CONN_MAX_AGE", 300)
+# Use psycopg's connection pool instead of persistent connections (for threaded workers).
+DATABASE_POOL = env_bool("DATABASE_POOL", default=False)
+
+
+def _database(url: str) -> dict:
+    try:
+        config = dj_database_url.parse(url)
+    except ValueError as error:
+        raise ConfigurationError(
+            f"DATABASE_URL is not a database URL ({error}): "
+            "expected postgres://USER:PASSWORD@HOST:PORT/NAME or sqlite:///PATH"
+        ) from None
+    engine = config["ENGINE"]
+    if engine == "django.db.backends.sqlite3":
+        Path(config["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+        config["OPTIONS"] = {
+            # WAL lets readers and the writer work at once; IMMEDIATE avoids lock upgrades.
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+        }
+    elif engine == "django.db.backends.postgresql":
+        # Safe behind PgBouncer in transaction mode (Fly Managed Postgres's pooled URL).
+        config["DISABLE_SERVER_SIDE_CURSORS"] = True
+        if DATABASE_POOL:
+            config["CONN_MAX_AGE"] = 0
+            config.setdefault("OPTIONS", {})["pool"] = {
+                "min_size": 1,
+                "max_size": 4,
+                "max_lifetime": 600,
+                "max_idle": 300,
+            }
+        else:
+            config["CONN_MAX_AGE"] = DATABASE_CONN_MAX_AGE
+            config["CONN_HEALTH_CHECKS"] = True
+    return config
+
+
+DATABASES = {"default": _database(DATABASE_URL)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Wagtail's search index uses PostgreSQL's full-text fields there.
+    INSTALLED_APPS.append("django.contrib.postgres")
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Passwords, language, time --------------------------------------------------------------
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = env_str("TIME_ZONE") or "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# --- Static files and media -----------------------------------------------------------------
+
+STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+# Where collectstatic writes; whitenoise serves from here.
+STATIC_ROOT = Path(env_str("STATIC_ROOT") or BASE_DIR / "staticfiles")
+MEDIA_URL = "/media/"
+# Uploaded images and documents, when no bucket is configured.
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or DATA_DIR / "media")
+
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Hashed names + gzip/Brotli variants; served with far-future immutable cache headers.
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+# Unhashed static files are cached for an hour; hashed ones always get ten years + immutable.
+WHITENOISE_MAX_AGE = 3600
+
+# --- Security -------------------------------------------------------------------------------
+
+# Fly's proxy terminates TLS and says so in X-Forwarded-Proto.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+# HSTS: one year, subdomains, preload-ready. Lower SECURE_HSTS_SECONDS while trying a domain.
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+SESSION_COOKIE_HTTPONLY = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Wagtail lifts this for its own preview frames.
+X_FRAME_OPTIONS = "DENY"
+
+# --- Logging: everything to stdout, where `fly logs` reads it --------------------------------
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "{levelname} {name}: {message}", "style": "{"}},
+    "filters": {"one_line": {"()": "config.log_filters.OneLine"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "console_one_line": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["one_line"],
+        },
+    },
+    # Log level for everything else (DEBUG, INFO, WARNING, ERROR).
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL") or "INFO"},
+    "loggers": {
+        # An unknown Host is a client's mistake (400): one warning line, no traceback.
+        "django.security.DisallowedHost": {
+            "handlers": ["console_one_line"],
+            "level": "WARNING",
+            "propagate": False,
+        },
+    },
+}
+
+# --- Wagtail --------------------------------------------------------------------------------
+
+WAGTAIL_SITE_NAME = env_str("SITE_NAME") or "Flight Log"
+# The admin's own absolute URL (used in notification emails and previews).
+WAGTAILADMIN_BASE_URL = env_str("WAGTAILADMIN_BASE_URL") or (
+    f"https://{FLY_APP_NAME}.fly.dev" if FLY_APP_NAME else "http://127.0.0.1:8000"
+)
+WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
+WAGTAILDOCS_EXTENSIONS = ["csv", "pdf", "txt", "zip"]
+WAGTAIL_ENABLE_UPDATE_CHECK = False

@@ -1,0 +1,27 @@
+"""Shared fixtures: a production-like server, and the paths it needs."""
+
+import os
+
+import pytest
+
+from tests import server
+
+
+@pytest.fixture(scope="session")
+def static_root(tmp_path_factory):
+    """collectstatic once per run, as the image build does."""
+    root = tmp_path_factory.mktemp("static") / "staticfiles"
+    server.collect_static(root)
+    return root
+
+
+@pytest.fixture(scope="session")
+def production_server(tmp_path_factory, static_root):
+    """gunicorn + whitenoise with DEBUG off on a fresh database (SQLite, or PostgreSQL when
+    DATABASE_URL says so), stopped after the session."""
+    data_dir = tmp_path_factory.mktemp("server-data")
+    with (
+        server.throwaway_database(os.environ.get("DATABASE_URL")) as database_url,
+        server.run_server(data_dir, static_root, database_url=database_url) as running,
+    ):
+        yield running

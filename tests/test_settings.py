@@ -1,0 +1,230 @@
+"""The environment contract: each variable does what the README says, with safe defaults.
+
+Settings are read once per process, so each case imports them in a fresh interpreter.
+"""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.server import ROOT
+
+PRODUCTION = {"SECRET_KEY": "s" * 50, "ALLOWED_HOSTS": "example.com"}
+
+
+def run_python(code: str, env: dict[str, str], tmp_path) -> subprocess.CompletedProcess:
+    base = {"PATH": "/usr/bin:/bin", "DATA_DIR": str(tmp_path), "HOME": str(tmp_path)}
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def settings_under(env: dict[str, str], tmp_path, *names: str) -> dict:
+    code = (
+        "import json, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'config.settings'\n"
+        "from django.conf import settings\n"
+        f"print(json.dumps({{n: getattr(settings, n) for n in {names!r}}}, default=str))"
+    )
+    result = run_python(code, env, tmp_path)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_debug_is_off_by_default(tmp_path):
+    values = settings_under(PRODUCTION, tmp_path, "DEBUG", "SECURE_SSL_REDIRECT")
+    assert values == {"DEBUG": False, "SECURE_SSL_REDIRECT": True}
+
+
+def test_production_turns_on_https_hsts_and_secure_cookies(tmp_path):
+    values = settings_under(
+        PRODUCTION,
+        tmp_path,
+        "SECURE_PROXY_SSL_HEADER",
+        "SECURE_HSTS_SECONDS",
+        "SESSION_COOKIE_SECURE",
+        "CSRF_COOKIE_SECURE",
+    )
+    assert values["SECURE_PROXY_SSL_HEADER"] == ["HTTP_X_FORWARDED_PROTO", "https"]
+    assert values["SECURE_HSTS_SECONDS"] >= 31_536_000
+    assert values["SESSION_COOKIE_SECURE"]
+    assert values["CSRF_COOKIE_SECURE"]
+
+
+def test_missing_secret_key_stops_manage_py_with_one_line_naming_the_fix(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "DATA_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "SECRET_KEY" in lines[0]
+    assert "fly secrets set SECRET_KEY=" in lines[0]
+
+
+def test_missing_secret_key_stops_gunicorn_before_it_serves(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.conf.py", "config.wsgi"],
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "DATA_DIR": str(tmp_path), "PORT": "0"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines()[-1].startswith("error: SECRET_KEY is not set")
+    assert "Traceback" not in result.stderr
+
+
+def test_local_mode_generates_a_secret_key_once_and_keeps_it(tmp_path):
+    first = settings_under({"DJANGO_DEBUG": "1"}, tmp_path, "SECRET_KEY")["SECRET_KEY"]
+    second = settings_under({"DJANGO_DEBUG": "1"}, tmp_path, "SECRET_KEY")["SECRET_KEY"]
+    assert len(first) >= 50
+    assert first == second
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_default_database_is_sqlite_in_data_dir_with_wal(tmp_path):
+    database = settings_under(PRODUCTION, tmp_path, "DATABASES")["DATABASES"]["default"]
+    assert database["ENGINE"] == "django.db.backends.sqlite3"
+    assert database["NAME"] == str(tmp_path / "db.sqlite3")
+    assert "journal_mode=WAL" in database["OPTIONS"]["init_command"]
+
+
+def test_sqlite_database_really_runs_in_wal_mode(tmp_path):
+    code = (
+        "import os; os.environ['DJANGO_SETTINGS_MODULE'] = 'config.settings'\n"
+        "import django; django.setup()\n"
+        "from django.db import connection\n"
+        "cursor = connection.cursor(); cursor.execute('PRAGMA journal_mode')\n"
+        "print(cursor.fetchone()[0])"
+    )
+    result = run_python(code, PRODUCTION, tmp_path)
+    assert result.stdout.strip() == "wal", result.stderr
+
+
+def test_database_url_switches_to_postgresql_with_persistent_connections(tmp_path):
+    env = {**PRODUCTION, "DATABASE_URL": "postgres://blog:pw@db.internal:5433/flightlog"}
+    database = settings_under(env, tmp_path, "DATABASES")["DATABASES"]["default"]
+    assert database["ENGINE"] == "django.db.backends.postgresql"
+    assert (database["HOST"], database["PORT"], database["NAME"]) == (
+        "db.internal",
+        5433,
+        "flightlog",
+    )
+    assert (database["USER"], database["PASSWORD"]) == ("blog", "pw")
+    assert database["CONN_MAX_AGE"] == 300
+    assert database["CONN_HEALTH_CHECKS"] is True
+
+
+def test_database_pool_uses_psycopg_pool(tmp_path):
+    env = {**PRODUCTION, "DATABASE_URL": "postgres://u:p@h/db", "DATABASE_POOL": "1"}
+    database = settings_under(env, tmp_path, "DATABASES")["DATABASES"]["default"]
+    assert database["CONN_MAX_AGE"] == 0
+    assert database["OPTIONS"]["pool"]["max_lifetime"] == 600
+
+
+def test_release_command_migrates_over_the_direct_url(tmp_path):
+    env = {
+        **PRODUCTION,
+        "DATABASE_URL": "postgres://u:p@pooler.flympg.net:6432/db",
+        "DATABASE_DIRECT_URL": "postgres://u:p@direct.flympg.net:5432/db",
+    }
+    serving = settings_under(env, tmp_path, "DATABASES")["DATABASES"]["default"]
+    releasing = settings_under({**env, "RELEASE_COMMAND": "1"}, tmp_path, "DATABASES")
+    assert serving["HOST"] == "pooler.flympg.net"
+    assert releasing["DATABASES"]["default"]["HOST"] == "direct.flympg.net"
+
+
+def test_malformed_database_url_is_a_readable_error(tmp_path):
+    result = run_python(
+        "import os; os.environ['DJANGO_SETTINGS_MODULE'] = 'config.settings'\n"
+        "from django.conf import settings; settings.DATABASES",
+        {**PRODUCTION, "DATABASE_URL": "mysqlish://nothing"},
+        tmp_path,
+    )
+    assert result.returncode != 0
+    assert "DATABASE_URL is not a database URL" in result.stderr
+
+
+def test_fly_app_name_allows_and_trusts_its_fly_dev_host(tmp_path):
+    env = {"SECRET_KEY": "s" * 50, "FLY_APP_NAME": "x"}
+    values = settings_under(
+        env, tmp_path, "ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS", "WAGTAILADMIN_BASE_URL"
+    )
+    assert values["ALLOWED_HOSTS"] == ["x.fly.dev"]
+    assert values["CSRF_TRUSTED_ORIGINS"] == ["https://x.fly.dev"]
+    assert values["WAGTAILADMIN_BASE_URL"] == "https://x.fly.dev"
+
+
+def test_custom_domains_add_to_the_fly_host(tmp_path):
+    env = {
+        "SECRET_KEY": "s" * 50,
+        "FLY_APP_NAME": "x",
+        "ALLOWED_HOSTS": "blog.example.com, www.example.com",
+        "CSRF_TRUSTED_ORIGINS": "https://blog.example.com",
+    }
+    values = settings_under(env, tmp_path, "ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS")
+    assert values["ALLOWED_HOSTS"] == ["blog.example.com", "www.example.com", "x.fly.dev"]
+    assert values["CSRF_TRUSTED_ORIGINS"] == ["https://blog.example.com", "https://x.fly.dev"]
+
+
+@pytest.mark.parametrize("word", ["maybe", "2"])
+def test_unreadable_yes_no_value_names_the_variable(tmp_path, word):
+    result = run_python(
+        "import os; os.environ['DJANGO_SETTINGS_MODULE'] = 'config.settings'\n"
+        "from django.conf import settings; settings.DEBUG",
+        {**PRODUCTION, "DJANGO_DEBUG": word},
+        tmp_path,
+    )
+    assert result.returncode != 0
+    assert f"DJANGO_DEBUG={word!r} is not a yes/no value" in result.stderr
+
+
+def test_check_deploy_is_clean_in_production_settings(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "DATA_DIR": str(tmp_path),
+            "SECRET_KEY": "k7#Jq2$vN9!mZ4pX8wR1tY6uB3eC5oL0aS7dF2gH9jK4lQ-pW8e",
+            "ALLOWED_HOSTS": "blog.example.com",
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+    assert "WARNING" not in result.stdout + result.stderr
+
+
+def test_system_checks_pass_on_the_configured_database(tmp_path):
+    # Runs against DATABASE_URL when set, so the PostgreSQL CI run checks PostgreSQL's needs
+    # (such as django.contrib.postgres for Wagtail's search index).
+    import os
+
+    env = {**PRODUCTION, "PATH": "/usr/bin:/bin", "DATA_DIR": str(tmp_path)}
+    if os.environ.get("DATABASE_URL"):
+        env["DATABASE_URL"] = os.environ["DATABASE_URL"]
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
