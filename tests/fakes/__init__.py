@@ -1,0 +1,1 @@
+"""Stand-ins for the tools the pipeline calls (flyctl) that cannot be reached from CI."""

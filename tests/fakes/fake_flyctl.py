@@ -1,0 +1,547 @@
+"""A fake `flyctl` that records its calls and reproduces the Fly.io behaviours scripts must expect.
+
+Fly cannot be reached from CI, so the pipeline's scripts are tested against this stand-in on PATH
+(tests/fakes/bin/flyctl runs it). It keeps the world in a JSON state file and appends one JSON line
+per call to a log, so a test can arrange apps and machines, run a real script, then assert on what
+the script asked Fly to do and on what Fly now holds.
+
+Environment:
+    FAKE_FLY_STATE  path of the state file (required; a missing file is an empty world)
+    FAKE_FLY_LOG    path of the call log (default: the state file's path + ".calls.jsonl")
+
+State (JSON), every key optional:
+    {"logged_in": false,                      # true: calls work without FLY_API_TOKEN
+     "orgs": ["personal"],
+     "apps": {"<name>": {
+         "org": "personal",
+         "releases": [{"version": 1, "image": "...", "strategy": "rolling"}],
+         "secrets": {"NAME": "value"},
+         "deploy_fails": "",           # non-empty: deploys fail with this message
+         "machines": [{
+             "id": "148e1a2b3c4d5e", "region": "fra", "state": "stopped",
+             "image": "registry.fly.io/app:old",
+             "healthy": true,          # false: checks stay critical forever
+             "checks_pass_after": 0,   # listings that still show a failing check after boot
+             "ignore_starts": 0,       # `machine start` calls that report success, do nothing
+             "boot_polls": 0,          # listings that show "starting" after a start
+             "standby": false}]}}}
+
+Behaviours reproduced (from Fly's docs and flyctl's source):
+    - `scale count N` counts machines whatever their state: with one stopped machine,
+      `scale count 1` answers "App already scaled to desired state" and starts nothing; with no
+      complete release it fails ("this app has no complete releases"); it needs --yes when not
+      interactive; scaling to fewer machines destroys them.
+    - `deploy` updates every machine's image but leaves stopped machines stopped; on an app with no
+      machines it creates two (one with --ha=false), started.
+    - `machine start` may silently do nothing (ignore_starts), boot slowly (boot_polls), or bring
+      up a machine whose health checks never pass (healthy: false).
+    - every call but `version` needs FLY_API_TOKEN (or logged_in), as flyctl does in CI.
+"""
+
+import json
+import os
+import re
+import sys
+from pathlib import Path
+
+VERSION = "0.4.102"
+DEFAULT_CHECK = "servicecheck-00-http-8000"
+
+# Flags that take a value; every other flag is a boolean. Unknown flags are an error, as in flyctl,
+# so a typo in a script fails its test instead of passing silently.
+VALUE_FLAGS = {
+    "--app": "app",
+    "-a": "app",
+    "--config": "config",
+    "-c": "config",
+    "--image": "image",
+    "-i": "image",
+    "--strategy": "strategy",
+    "--org": "org",
+    "-o": "org",
+    "--region": "region",
+    "-r": "region",
+    "--build-arg": "build-arg",
+    "--build-target": "build-target",
+    "--name": "name",
+    "--wait-timeout": "wait-timeout",
+    "--vm-size": "vm-size",
+    "--vm-memory": "vm-memory",
+    "--primary-region": "primary-region",
+    "--signal": "signal",
+    "--timeout": "timeout",
+}
+BOOLEAN_FLAGS = {
+    "--json": "json",
+    "-j": "json",
+    "--yes": "yes",
+    "-y": "yes",
+    "--stage": "stage",
+    "--detach": "detach",
+    "--remote-only": "remote-only",
+    "--local-only": "local-only",
+    "--ha": "ha",
+    "--quiet": "quiet",
+    "-q": "quiet",
+    "--verbose": "verbose",
+    "--no-deploy": "no-deploy",
+    "--force": "force",
+}
+COMMAND_ALIASES = {"machines": "machine", "m": "machine", "app": "apps", "ls": "list"}
+
+
+class FlyError(Exception):
+    """A failure flyctl would print as `Error: ...` and exit 1 on."""
+
+
+def parse_arguments(argv: list[str]) -> tuple[list[str], dict[str, object]]:
+    words: list[str] = []
+    flags: dict[str, object] = {"build-arg": []}
+    index = 0
+    while index < len(argv):
+        token = argv[index]
+        index += 1
+        if not token.startswith("-") or token == "-":
+            words.append(token)
+            continue
+        name, has_value, inline_value = token.partition("=")
+        if name in VALUE_FLAGS:
+            key = VALUE_FLAGS[name]
+            if has_value:
+                value = inline_value
+            elif index < len(argv):
+                value = argv[index]
+                index += 1
+            else:
+                raise FlyError(f"flag needs an argument: {name}")
+            if key == "build-arg":
+                flags["build-arg"].append(value)
+            else:
+                flags[key] = value
+        elif name in BOOLEAN_FLAGS:
+            flags[BOOLEAN_FLAGS[name]] = inline_value.lower() != "false" if has_value else True
+        else:
+            raise FlyError(f"unknown flag: {name}")
+    words = [COMMAND_ALIASES.get(word, word) for word in words[:2]] + words[2:]
+    return words, flags
+
+
+class World:
+    """The state file: apps, their machines, releases and secrets."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.data = json.loads(path.read_text()) if path.exists() else {}
+        self.data.setdefault("orgs", ["personal"])
+        self.data.setdefault("apps", {})
+
+    def save(self) -> None:
+        self.path.write_text(json.dumps(self.data, indent=2, sort_keys=True))
+
+    def app(self, name: object) -> dict:
+        if not name:
+            raise FlyError(
+                "the config for your app is missing an app name, add an app field to the fly.toml "
+                "file or specify with the -a flag"
+            )
+        app = self.data["apps"].get(name)
+        if app is None:
+            raise FlyError(f'Could not find App "{name}"')
+        app.setdefault("machines", [])
+        app.setdefault("releases", [])
+        app.setdefault("secrets", {})
+        return app
+
+    def machine(self, app: dict, machine_id: str) -> dict:
+        for machine in app["machines"]:
+            if machine["id"] == machine_id:
+                return machine
+        raise FlyError(f"could not get machine {machine_id}: machine not found")
+
+
+def new_machine_id(app: dict) -> str:
+    return f"{len(app['machines']) + 1:02d}" + "e8a0f37d4c91" + str(len(app["releases"]))
+
+
+def machine_checks(machine: dict) -> list[dict]:
+    if machine.get("state") != "started":
+        return []
+    passing = machine.get("healthy", True) and machine.get("checks_pass_after", 0) <= 0
+    if passing:
+        status, output = "passing", "HTTP GET http://172.19.0.2:8000/healthz: 200 OK"
+    else:
+        # A Django app that validates Host before answering its check fails exactly like this.
+        status, output = "critical", "HTTP GET http://172.19.0.2:8000/healthz: 400 Bad Request"
+    return [{"name": DEFAULT_CHECK, "status": status, "output": output}]
+
+
+def machine_json(app_name: str, machine: dict) -> dict:
+    image = machine.get("image", f"registry.fly.io/{app_name}:unknown")
+    repository, _, tag = image.partition(":")
+    config = {"image": image, "metadata": {"fly_process_group": "app"}}
+    if machine.get("standby"):
+        config["standbys"] = ["0000000000000"]
+    return {
+        "id": machine["id"],
+        "name": f"machine-{machine['id'][:6]}",
+        "state": machine.get("state", "started"),
+        "region": machine.get("region", "fra"),
+        "instance_id": "01FAKE" + machine["id"].upper(),
+        "private_ip": "fdaa:0:1:a7b:1::2",
+        "config": config,
+        "image_ref": {"registry": "registry.fly.io", "repository": repository, "tag": tag},
+        "checks": machine_checks(machine),
+        "created_at": "2026-11-01T10:00:00Z",
+        "updated_at": "2026-11-01T10:00:00Z",
+    }
+
+
+def advance_boot(app: dict) -> None:
+    """Each listing is a moment later: booting machines progress, checks settle."""
+    for machine in app["machines"]:
+        if machine.get("state") == "starting":
+            if machine.get("boot_polls", 0) > 0:
+                machine["boot_polls"] -= 1
+            else:
+                machine["state"] = "started"
+        elif machine.get("state") == "started" and machine.get("checks_pass_after", 0) > 0:
+            machine["checks_pass_after"] -= 1
+
+
+def config_app_name(config: Path) -> str | None:
+    match = re.search(r'^\s*app\s*=\s*["\']([^"\']+)["\']', config.read_text(), re.MULTILINE)
+    return match.group(1) if match else None
+
+
+def require_yes(flags: dict, what: str) -> None:
+    if not flags.get("yes"):
+        raise FlyError(f"--yes flag must be specified when not running interactively ({what})")
+
+
+def command_version(world, words, flags, out):
+    out.append(f"flyctl v{VERSION} linux/amd64 Commit: fake BuildDate: 2026-11-01T00:00:00Z")
+
+
+def command_auth(world, words, flags, out):
+    action = words[1] if len(words) > 1 else ""
+    if action == "docker":
+        out.append("Authentication successful. You can now tag and push images to registry.fly.io")
+    elif action in {"whoami", "token"}:
+        out.append("ci@example.invalid")
+    else:
+        raise FlyError(f"unknown command {action!r} for auth")
+
+
+def command_apps(world, words, flags, out):
+    action = words[1] if len(words) > 1 else ""
+    name = words[2] if len(words) > 2 else flags.get("name") or flags.get("app")
+    if action == "create":
+        org = flags.get("org", "personal")
+        if org not in world.data["orgs"]:
+            raise FlyError(f"Could not find Organization {org!r}")
+        if not name:
+            raise FlyError("an app name is required (flyctl apps create NAME)")
+        if not re.fullmatch(r"[a-z0-9][a-z0-9-]{1,61}[a-z0-9]", name):
+            raise FlyError(f"Validation failed: {name!r} is not a valid app name")
+        if name in world.data["apps"]:
+            raise FlyError("Validation failed: Name has already been taken")
+        world.data["apps"][name] = {"org": org, "machines": [], "releases": [], "secrets": {}}
+        out.append(f"New app created: {name}")
+    elif action in {"destroy", "delete"}:
+        world.app(name)
+        require_yes(flags, "apps destroy")
+        del world.data["apps"][name]
+        out.append(f"Destroyed app {name}")
+    elif action == "list":
+        apps = [
+            {"Name": app_name, "Organization": {"Slug": app.get("org", "personal")}}
+            for app_name, app in sorted(world.data["apps"].items())
+        ]
+        out.append(json.dumps(apps) if flags.get("json") else "\n".join(a["Name"] for a in apps))
+    else:
+        raise FlyError(f"unknown command {action!r} for apps")
+
+
+def command_status(world, words, flags, out):
+    name = flags.get("app")
+    app = world.app(name)
+    advance_boot(app)
+    running = [m for m in app["machines"] if m.get("state") == "started"]
+    status = {
+        "ID": name,
+        "Name": name,
+        "Status": "deployed" if app["releases"] else "pending",
+        "Deployed": bool(app["releases"]),
+        "Hostname": f"{name}.fly.dev",
+        "Version": len(app["releases"]),
+        "Organization": {"Slug": app.get("org", "personal")},
+        "Machines": [machine_json(name, m) for m in app["machines"]],
+    }
+    if flags.get("json"):
+        out.append(json.dumps(status))
+    else:
+        out.append(f"App\n  Name     = {name}\n  Hostname = {name}.fly.dev")
+        out.append(f"Machines: {len(app['machines'])} ({len(running)} started)")
+
+
+def command_machine(world, words, flags, out):
+    action = words[1] if len(words) > 1 else ""
+    name = flags.get("app")
+    app = world.app(name)
+    if action == "list":
+        advance_boot(app)
+        machines = [machine_json(name, m) for m in app["machines"]]
+        if flags.get("json"):
+            out.append(json.dumps(machines, indent=2))
+        else:
+            out.append("ID\tSTATE\tREGION")
+            out.extend(f"{m['id']}\t{m['state']}\t{m['region']}" for m in machines)
+        return
+    if len(words) < 3:
+        raise FlyError(f"machine {action} needs a machine ID")
+    machine = world.machine(app, words[2])
+    if action == "start":
+        if machine.get("state") in {"stopped", "suspended", "created"}:
+            if machine.get("ignore_starts", 0) > 0:
+                machine["ignore_starts"] -= 1  # reports success, changes nothing
+            else:
+                machine["state"] = "starting" if machine.get("boot_polls", 0) > 0 else "started"
+        out.append(f"{machine['id']} has been started")
+    elif action == "stop":
+        machine["state"] = "stopped"
+        out.append(f"Sending kill signal to machine {machine['id']}...")
+        out.append(f"{machine['id']} has been successfully stopped")
+    elif action == "status":
+        out.append(f"Machine ID: {machine['id']}\nState: {machine.get('state')}")
+    else:
+        raise FlyError(f"unknown command {action!r} for machine")
+
+
+def command_scale(world, words, flags, out):
+    if len(words) < 3 or words[1] != "count" or not words[2].isdigit():
+        raise FlyError("usage: flyctl scale count N")
+    name = flags.get("app")
+    app = world.app(name)
+    wanted = int(words[2])
+    if not app["releases"]:
+        raise FlyError(
+            "this app has no complete releases. "
+            "Run `fly deploy` to create one and rerun this command"
+        )
+    machines = app["machines"]
+    # Fly counts machines whatever their state: stopped ones count as "scaled".
+    if wanted == len(machines):
+        out.append("App already scaled to desired state. No need for changes")
+        return
+    require_yes(flags, "scale count")
+    out.append(f"App '{name}' is going to be scaled according to this plan:")
+    if wanted > len(machines):
+        image = app["releases"][-1]["image"]
+        for _ in range(wanted - len(machines)):
+            machine = {"id": new_machine_id(app), "region": "fra", "state": "started"}
+            machine["image"] = image
+            machines.append(machine)
+            out.append(f"  Created {machine['id']} group:app region:fra size:shared-cpu-1x")
+    else:
+        for machine in machines[wanted:]:
+            out.append(f"  Destroyed {machine['id']} group:app region:fra size:shared-cpu-1x")
+        del machines[wanted:]
+
+
+def command_deploy(world, words, flags, out):
+    config = Path(str(flags.get("config", "fly.toml")))
+    if not config.is_file():
+        raise FlyError(f"the config file {config} does not exist")
+    name = flags.get("app") or config_app_name(config)
+    app = world.app(name)
+    strategy = flags.get("strategy", "rolling")
+    if strategy not in {"rolling", "immediate", "canary", "bluegreen"}:
+        raise FlyError(f"unsupported deployment strategy {strategy!r}")
+    image = flags.get("image")
+    if not image:
+        if flags.get("local-only"):
+            raise FlyError("Cannot connect to the Docker daemon (the fake builds remotely only)")
+        image = f"registry.fly.io/{name}:deployment-{len(app['releases']) + 1:04d}"
+        out.append(f"==> Building image with Fly's builders ({' '.join(flags['build-arg'])})")
+    if app.get("deploy_fails"):
+        raise FlyError(app["deploy_fails"])
+    release = {"version": len(app["releases"]) + 1, "image": image, "strategy": strategy}
+    release["config"] = str(config)
+    app["releases"].append(release)
+    out.append(f"==> Release v{release['version']}: image {image}")
+    if not app["machines"]:
+        count = 2 if flags.get("ha", True) else 1
+        for _ in range(count):
+            machine = {"id": new_machine_id(app), "region": "fra", "state": "started"}
+            machine["image"] = image
+            app["machines"].append(machine)
+            out.append(f"Created machine {machine['id']} (started)")
+    else:
+        for machine in app["machines"]:
+            machine["image"] = image
+            # Fly updates a stopped machine's image and config but does not boot it.
+            out.append(f"Updated machine {machine['id']} [{machine.get('state')}]")
+    out.append(f"Visit your newly deployed app at https://{name}.fly.dev/")
+
+
+def command_secrets(world, words, flags, out, stdin_names):
+    action = words[1] if len(words) > 1 else ""
+    app = world.app(flags.get("app"))
+    if action == "set":
+        pairs = words[2:]
+    elif action == "import":
+        pairs = [line for line in sys.stdin.read().splitlines() if line.strip()]
+    elif action == "list":
+        names = sorted(app["secrets"])
+        out.append(
+            json.dumps([{"name": n} for n in names]) if flags.get("json") else "\n".join(names)
+        )
+        return
+    elif action == "unset":
+        for secret_name in words[2:]:
+            app["secrets"].pop(secret_name, None)
+        return
+    else:
+        raise FlyError(f"unknown command {action!r} for secrets")
+    if not pairs:
+        raise FlyError("requires at least one SECRET=VALUE pair")
+    for pair in pairs:
+        secret_name, separator, value = pair.partition("=")
+        if not separator or not secret_name:
+            raise FlyError(f"Secrets must be provided as NAME=VALUE pairs ({secret_name} is not)")
+        app["secrets"][secret_name] = value
+        if action == "import":
+            stdin_names.append(secret_name)
+    out.append(
+        "Secrets have been staged, but not set on VMs. Deploy or update machines in this app "
+        "for the secrets to take effect."
+        if flags.get("stage")
+        else "Secrets are deployed"
+    )
+
+
+def command_releases(world, words, flags, out):
+    app = world.app(flags.get("app"))
+    out.append(json.dumps(app["releases"]) if flags.get("json") else str(len(app["releases"])))
+
+
+def command_logs(world, words, flags, out):
+    world.app(flags.get("app"))
+    out.append("2026-11-01T10:00:00Z app[148e] fra [info] (fake logs)")
+
+
+COMMANDS = {
+    "version": command_version,
+    "auth": command_auth,
+    "apps": command_apps,
+    "status": command_status,
+    "machine": command_machine,
+    "scale": command_scale,
+    "deploy": command_deploy,
+    "releases": command_releases,
+    "logs": command_logs,
+}
+
+
+def has_token() -> bool:
+    return bool(os.environ.get("FLY_API_TOKEN") or os.environ.get("FLY_ACCESS_TOKEN"))
+
+
+class FakeFly:
+    """Test-side handle on the fake: arrange its world, put it on PATH, read its call log."""
+
+    bin_dir = Path(__file__).resolve().parent / "bin"
+
+    def __init__(self, directory: Path, token: str | None = "fake-org-token"):  # noqa: S107
+        directory = directory.resolve()
+        self.state_path = directory / "fly-state.json"
+        self.log_path = directory / "fly-calls.jsonl"
+        self.token = token
+        self.state_path.write_text(json.dumps({"apps": {}}))
+
+    def add_app(
+        self, name: str, machines: list[dict] | None = None, released: bool = True, **extra
+    ):
+        data = json.loads(self.state_path.read_text())
+        releases = [{"version": 1, "image": f"registry.fly.io/{name}:previous"}] if released else []
+        app = {"org": "personal", "releases": releases, "secrets": {}, **extra}
+        app["machines"] = [
+            {"id": f"{index + 1:02d}d8e2f1a7c3b9", "region": "fra", "state": "started"} | machine
+            for index, machine in enumerate(machines or [])
+        ]
+        data["apps"][name] = app
+        self.state_path.write_text(json.dumps(data))
+
+    def app(self, name: str) -> dict | None:
+        return json.loads(self.state_path.read_text())["apps"].get(name)
+
+    def machines(self, name: str) -> list[dict]:
+        return self.app(name)["machines"]
+
+    def calls(self) -> list[dict]:
+        if not self.log_path.exists():
+            return []
+        return [json.loads(line) for line in self.log_path.read_text().splitlines()]
+
+    def commands(self) -> list[str]:
+        """Every call as one string, e.g. "machine start 01d8e2f1a7c3b9 --app flight-log-qa"."""
+        return [" ".join(call["argv"]) for call in self.calls()]
+
+    def env(self, base: dict[str, str] | None = None, **extra: str) -> dict[str, str]:
+        env = dict(os.environ if base is None else base)
+        env["PATH"] = f"{self.bin_dir}{os.pathsep}{env.get('PATH', '')}"
+        env["FAKE_FLY_STATE"] = str(self.state_path)
+        env["FAKE_FLY_LOG"] = str(self.log_path)
+        env.pop("FLY_API_TOKEN", None)
+        env.pop("FLY_ACCESS_TOKEN", None)
+        if self.token:
+            env["FLY_API_TOKEN"] = self.token
+        env.update(extra)
+        return env
+
+
+def main(argv: list[str]) -> int:
+    state_path = os.environ.get("FAKE_FLY_STATE")
+    if not state_path:
+        print("fake flyctl: set FAKE_FLY_STATE to the state file's path", file=sys.stderr)
+        return 2
+    log_path = Path(os.environ.get("FAKE_FLY_LOG") or state_path + ".calls.jsonl")
+    world = World(Path(state_path))
+    stdin_names: list[str] = []
+    out: list[str] = []
+    status = 0
+    try:
+        words, flags = parse_arguments(argv)
+        if not words:
+            raise FlyError("no command given")
+        command = words[0]
+        if command != "version" and not has_token() and not world.data.get("logged_in"):
+            raise FlyError("No access token available. Please login with 'flyctl auth login'")
+        if command == "secrets":
+            command_secrets(world, words, flags, out, stdin_names)
+        elif command in COMMANDS:
+            COMMANDS[command](world, words, flags, out)
+        else:
+            raise FlyError(f'unknown command "{command}" for "flyctl"')
+        world.save()
+    except FlyError as error:
+        print(f"Error: {error}", file=sys.stderr)
+        status = 1
+    finally:
+        record = {
+            "argv": argv,
+            "program": os.environ.get("FAKE_FLY_PROGRAM", "flyctl"),
+            "token": has_token(),
+            "cwd": os.getcwd(),
+            "stdin_names": stdin_names,
+            "exit": status,
+        }
+        with log_path.open("a") as log:
+            log.write(json.dumps(record) + "\n")
+    if out:
+        print("\n".join(out))
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

