@@ -20,7 +20,7 @@ from tests.fakes.fake_flyctl import FakeFly
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPTS = ROOT / "scripts"
 FLY_SCRIPTS = ["fly-ensure-running", "fly-wait-for-release", "fly-deploy-image", "fly-scale-down"]
-ALL_SCRIPTS = [*FLY_SCRIPTS, "fly-preview", "actionlint"]
+ALL_SCRIPTS = [*FLY_SCRIPTS, "fly-preview", "actionlint", "pipeline-local"]
 QA = "flight-log-qa"
 SHA = "3f9c2a1b7d4e6f8091a2b3c4d5e6f708192a3b4c"
 OLD_SHA = "0a1b2c3d4e5f60718293a4b5c6d7e8f901234567"
@@ -711,3 +711,24 @@ def test_actionlint_fails_on_a_finding(lint_repository):
     result, _ = lint_repository(finding, status=1)
     assert result.returncode == 1
     assert "findings above" in result.stderr
+
+
+# scripts/pipeline-local's guard (its stages need a container engine: make pipeline-local)
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed (the test image)")
+def test_pipeline_local_stops_at_once_when_there_is_no_e2e_target(tmp_path):
+    (tmp_path / "scripts").mkdir()
+    shutil.copy(SCRIPTS / "pipeline-local", tmp_path / "scripts" / "pipeline-local")
+    (tmp_path / "Makefile").write_text("test:\n\t@true\n")
+    env = {key: value for key, value in os.environ.items() if key not in AMBIENT}
+    result = subprocess.run(
+        [str(tmp_path / "scripts" / "pipeline-local")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "the Makefile has no 'e2e' target" in result.stderr
+    assert "===" not in result.stderr  # no stage started

@@ -238,7 +238,7 @@ def test_preview_runs_on_labelled_pull_requests_and_on_closing(preview):
     assert {"opened", "synchronize", "reopened", "labeled", "closed"} <= types
     up = preview["jobs"]["up"]["if"]
     assert "contains(github.event.pull_request.labels.*.name, 'preview')" in up
-    assert "github.event.action != 'closed'" in up
+    assert "github.event.action != 'closed' && github.event.action != 'unlabeled'" in up
     # Forks get no secrets: their pull requests get no preview rather than a failing job.
     assert "github.event.pull_request.head.repo.full_name == github.repository" in up
     assert "github.event.action == 'closed'" in preview["jobs"]["down"]["if"]
