@@ -1,6 +1,7 @@
 """Template context shared by every page."""
 
 from django.conf import settings
+from django.utils.functional import SimpleLazyObject
 
 
 def deployment(request):
@@ -9,3 +10,10 @@ def deployment(request):
         "fly_region": settings.FLY_REGION,
         "release_sha": settings.GIT_SHA[:7],
     }
+
+
+def site_sections(request):
+    """The site's top-level sections (navigation, the blog's feeds), looked up only when used."""
+    from blog.sections import SiteSections
+
+    return {"site_sections": SimpleLazyObject(lambda: SiteSections.for_request(request))}

@@ -1,4 +1,5 @@
-"""URL routes: the Wagtail admin, documents, then every other path to Wagtail's page tree.
+"""URL routes: the Wagtail admin, documents, search, sitemap and robots.txt, then every other
+path to Wagtail's page tree (the blog index answers its own tag, year and feed routes).
 
 /healthz and /readyz are answered earlier, by config.health.HealthCheckMiddleware.
 """
@@ -7,11 +8,17 @@ from django.conf import settings
 from django.urls import include, path
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
+from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
+
+from blog import views as blog_views
 
 urlpatterns = [
     path(f"{settings.ADMIN_PATH}/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
+    path("search/", blog_views.search, name="search"),
+    path("sitemap.xml", sitemap, name="sitemap"),
+    path("robots.txt", blog_views.robots_txt, name="robots_txt"),
 ]
 
 if settings.DEBUG:

@@ -1,0 +1,144 @@
+"""Template tags for the reader's pages: absolute URLs, pagination links and JSON-LD."""
+
+import json
+
+from django import template
+from django.core.serializers.json import DjangoJSONEncoder
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+
+from blog.models.base import absolute_url as make_absolute
+
+register = template.Library()
+
+# The characters json_script escapes, so the data can never close its <script> element.
+JSON_SCRIPT_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
+
+
+@register.simple_tag(takes_context=True)
+def absolute_url(context, path: str) -> str:
+    """The path as an absolute URL on this request's host."""
+    return make_absolute(context.get("request"), path)
+
+
+@register.simple_tag(takes_context=True)
+def canonical_url(context, paginated=None) -> str:
+    """This page's address without query string, but with `?page=N` past the first page."""
+    request = context["request"]
+    url = make_absolute(request, request.path)
+    if paginated is not None and getattr(paginated, "number", 1) > 1:
+        url += f"?page={paginated.number}"
+    return url
+
+
+@register.simple_tag(takes_context=True)
+def page_link(context, number: int) -> str:
+    """The current URL's query string with `page` set to `number` (other parameters kept)."""
+    query = context["request"].GET.copy()
+    if number == 1:
+        query.pop("page", None)
+    else:
+        query["page"] = number
+    encoded = query.urlencode()
+    return f"?{encoded}" if encoded else context["request"].path
+
+
+@register.filter
+def json_ld(data) -> str:
+    """A <script type="application/ld+json"> data block (never executed, so fine under a CSP)."""
+    encoded = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, separators=(",", ":"))
+    return format_html(
+        '<script type="application/ld+json">{}</script>',
+        mark_safe(encoded.translate(JSON_SCRIPT_ESCAPES)),  # noqa: S308 - <, > and & are escaped
+    )
+
+
+@register.simple_tag(takes_context=True)
+def page_meta(context) -> dict:
+    """Title, description, canonical URL, social image and feeds for the page being rendered.
+
+    Templates and routes may set `meta_title`, `meta_description`, `noindex` and `paginated` in
+    the context; everything else comes from the page and the site settings.
+    """
+    from blog.models import SiteSettings
+
+    request = context["request"]
+    page = context.get("page")
+    site_settings = SiteSettings.for_request(request)
+    site_name = site_settings.site_name
+    title = context.get("meta_title") or (page and (page.seo_title or page.title)) or site_name
+    describe = getattr(page, "get_meta_description", None)
+    description = (
+        context.get("meta_description") or (describe() if describe else "") or site_settings.tagline
+    )
+    meta = {
+        "title": title,
+        "full_title": title if title == site_name else f"{title} · {site_name}",
+        "site_name": site_name,
+        "description": description,
+        "canonical": canonical_url(context, context.get("paginated")),
+        "type": "article" if context.get("is_article") else "website",
+        "noindex": bool(context.get("noindex")),
+        "image": None,
+        "feeds": [],
+    }
+    social_image = page.get_social_image() if hasattr(page, "get_social_image") else None
+    if social_image:
+        rendition = social_image.get_rendition("fill-1200x630|format-jpeg")
+        meta["image"] = {
+            "url": make_absolute(request, rendition.url),
+            "width": rendition.width,
+            "height": rendition.height,
+            "alt": getattr(page, "hero_alt", ""),
+        }
+    feed_urls = context["site_sections"].feed_urls if "site_sections" in context else {}
+    if feed_urls:
+        meta["feeds"] = [
+            {"type": "application/rss+xml", "title": f"{site_name} (RSS)", "url": feed_urls["rss"]},
+            {
+                "type": "application/atom+xml",
+                "title": f"{site_name} (Atom)",
+                "url": feed_urls["atom"],
+            },
+        ]
+    tag_feeds = context.get("tag_feed_urls")
+    if tag_feeds:
+        tag_name = context["tag"].name
+        meta["feeds"] += [
+            {
+                "type": "application/rss+xml",
+                "title": f"Posts tagged {tag_name} (RSS)",
+                "url": tag_feeds["rss"],
+            },
+            {
+                "type": "application/atom+xml",
+                "title": f"Posts tagged {tag_name} (Atom)",
+                "url": tag_feeds["atom"],
+            },
+        ]
+    return meta
+
+
+@register.simple_tag(takes_context=True)
+def navigation(context) -> list[dict]:
+    """The header's sections, each saying whether the current page is it or inside it."""
+    sections = context.get("site_sections")
+    if not sections:
+        return []
+    page = context.get("page")
+    path = getattr(page, "path", "")
+    items = []
+    for section in sections.navigation:
+        state = ""
+        if path == section.path:
+            state = "page"
+        elif path.startswith(section.path):
+            state = "section"
+        items.append({"page": section, "state": state})
+    return items
+
+
+@register.simple_tag
+def elided_pages(paginated):
+    """Page numbers around the current one, with an ellipsis standing for the gaps."""
+    return paginated.paginator.get_elided_page_range(paginated.number, on_each_side=2, on_ends=1)

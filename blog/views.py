@@ -1,0 +1,62 @@
+"""The few views outside the page tree: search and robots.txt."""
+
+import unicodedata
+
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+from wagtail.models import Page
+
+from blog.models import BlogPage, DocPage
+from blog.models.base import absolute_url
+from blog.pagination import paginate
+
+RESULTS_PER_PAGE = 10
+# Longer queries are cut here: no reader types more, and the search index need not see it.
+MAX_QUERY_LENGTH = 200
+
+
+def clean_query(raw: str) -> str:
+    """The query without control characters (NUL and friends), squeezed and shortened."""
+    printable = "".join(
+        character if unicodedata.category(character)[0] != "C" else " " for character in raw
+    )
+    return " ".join(printable.split())[:MAX_QUERY_LENGTH].strip()
+
+
+@require_GET
+def search(request):
+    """Search posts and docs pages (live and public only) with Wagtail's search backend."""
+    raw_query = request.GET.get("q", "")
+    query = clean_query(raw_query)
+    results = None
+    if query:
+        matches = (
+            Page.objects.live()
+            .public()
+            .type(BlogPage, DocPage)
+            .specific()
+            .search(query, operator="and")
+        )
+        results = paginate(request, matches, RESULTS_PER_PAGE)
+    response = render(
+        request,
+        "blog/search.html",
+        {
+            "search_query": query,
+            "query_was_shortened": len(" ".join(raw_query.split())) > MAX_QUERY_LENGTH,
+            "results": results,
+        },
+    )
+    # Result pages are for readers, not for search engines (robots.txt says so too).
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@require_GET
+def robots_txt(request):
+    return render(
+        request,
+        "robots.txt",
+        {"sitemap_url": absolute_url(request, "/sitemap.xml")},
+        content_type="text/plain; charset=utf-8",
+    )
