@@ -69,6 +69,7 @@ if DEBUG:
 
 INSTALLED_APPS = [
     "blog",
+    "pagecache",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.routable_page",
@@ -104,6 +105,9 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "config.security.SecurityHeadersMiddleware",
+    # Anonymous readers are served from here without touching the database (pagecache/).
+    "pagecache.middleware.PageCacheMiddleware",
+    "django.middleware.http.ConditionalGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -294,6 +298,15 @@ ADMIN_CSP = {
     "frame-ancestors": [CSP.SELF],
 }
 
+# --- Page cache (pagecache/) -----------------------------------------------------------------
+
+# Whole pages for anonymous readers, kept in each worker's memory; off in DEBUG.
+PAGE_CACHE_ENABLED = env_bool("PAGE_CACHE", default=not DEBUG)
+# Memory per worker for cached pages (all encodings), in MB.
+PAGE_CACHE_MAX_MB = env_int("PAGE_CACHE_MAX_MB", 16)
+# How often a worker asks the database whether another machine published something, seconds.
+PAGE_CACHE_POLL_SECONDS = env_int("PAGE_CACHE_POLL_SECONDS", 2)
+
 # --- Logging: everything to stdout, where `fly logs` reads it --------------------------------
 
 LOGGING = {
@@ -312,6 +325,8 @@ LOGGING = {
     # Log level for everything else (DEBUG, INFO, WARNING, ERROR).
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL") or "INFO"},
     "loggers": {
+        # Wagtail runs its background tasks in-process; one line per task is noise.
+        "django_tasks": {"level": "WARNING"},
         # An unknown Host is a client's mistake (400): one warning line, no traceback.
         "django.security.DisallowedHost": {
             "handlers": ["console_one_line"],

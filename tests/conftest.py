@@ -7,6 +7,18 @@ import pytest
 from tests import server
 
 
+@pytest.fixture(autouse=True)
+def plain_static_storage(settings):
+    """In-process tests do not depend on a collectstatic run: unhashed static URLs.
+
+    The production-like server below serves the real hashed, compressed files.
+    """
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
 @pytest.fixture(scope="session")
 def static_root(tmp_path_factory):
     """collectstatic once per run, as the image build does."""

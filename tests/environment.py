@@ -15,3 +15,7 @@ os.environ.pop("FLY_APP_NAME", None)
 os.environ.pop("RELEASE_COMMAND", None)
 # Keep tests away from the developer's data/ folder.
 os.environ.setdefault("DATA_DIR", tempfile.mkdtemp(prefix="flightlog-test-data-"))
+os.environ.setdefault("STATIC_ROOT", tempfile.mkdtemp(prefix="flightlog-test-static-"))
+# Requests in one test would otherwise see pages cached before the test changed them (on-commit
+# invalidation never fires inside a test's transaction); tests/test_page_cache.py turns it on.
+os.environ["PAGE_CACHE"] = "0"

@@ -1,0 +1,1 @@
+"""Whole-page cache for anonymous readers, invalidated exactly when published content changes."""
