@@ -464,9 +464,11 @@ def test_preview_up_creates_the_app_with_its_own_key_and_deploys(fly, fly_config
         "apps create flight-log-pr-42 --org personal",
         "secrets import --app flight-log-pr-42 --stage",
         f"deploy --app flight-log-pr-42 --config {fly_config} --image {DIGEST_IMAGE} "
-        "--strategy immediate --yes --ha=false",
+        "--strategy immediate --yes --ha=false --env MIGRATE_ON_START=1",
     ]
     app = fly.app("flight-log-pr-42")
+    # SQLite on the machine's own disk: migrated at start-up, not by the release machine.
+    assert app["releases"][-1]["env"] == {"MIGRATE_ON_START": "1"}
     secret_key = app["secrets"]["SECRET_KEY"]
     assert len(secret_key) >= 50
     assert secret_key not in " ".join(fly.commands()) + result.stderr

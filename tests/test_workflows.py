@@ -162,7 +162,9 @@ def test_build_pushes_the_production_image_once_tagged_with_the_commit(pipeline)
     assert "flyctl auth docker" in run_text(pipeline, "build")
     # The job hands on the digest, not the tag: a tag can be pushed over, a digest cannot.
     assert job["outputs"]["image"] == "${{ steps.image.outputs.image }}"
-    assert "${DIGEST}" in run_text(pipeline, "build")
+    assert "image=registry.fly.io/${FLY_APP_QA}:${GITHUB_SHA}@${DIGEST}" in run_text(
+        pipeline, "build"
+    )
     assert "steps.push.outputs.digest" in str(job["steps"])
     builds = [name for name, step in steps(pipeline) if "build-push-action" in step.get("uses", "")]
     assert builds == ["unit-test", "build"]

@@ -62,6 +62,8 @@ VALUE_FLAGS = {
     "--region": "region",
     "-r": "region",
     "--build-arg": "build-arg",
+    "--env": "env",
+    "-e": "env",
     "--build-target": "build-target",
     "--name": "name",
     "--wait-timeout": "wait-timeout",
@@ -96,7 +98,7 @@ class FlyError(Exception):
 
 def parse_arguments(argv: list[str]) -> tuple[list[str], dict[str, object]]:
     words: list[str] = []
-    flags: dict[str, object] = {"build-arg": []}
+    flags: dict[str, object] = {"build-arg": [], "env": []}
     index = 0
     while index < len(argv):
         token = argv[index]
@@ -114,8 +116,8 @@ def parse_arguments(argv: list[str]) -> tuple[list[str], dict[str, object]]:
                 index += 1
             else:
                 raise FlyError(f"flag needs an argument: {name}")
-            if key == "build-arg":
-                flags["build-arg"].append(value)
+            if key in {"build-arg", "env"}:
+                flags[key].append(value)
             else:
                 flags[key] = value
         elif name in BOOLEAN_FLAGS:
@@ -367,6 +369,7 @@ def command_deploy(world, words, flags, out):
         raise FlyError(app["deploy_fails"])
     release = {"version": len(app["releases"]) + 1, "image": image, "strategy": strategy}
     release["config"] = str(config)
+    release["env"] = dict(pair.partition("=")[::2] for pair in flags["env"])
     app["releases"].append(release)
     out.append(f"==> Release v{release['version']}: image {image}")
     if not app["machines"]:
