@@ -2,6 +2,7 @@
 
 from blog.models.base import BasePage
 from blog.models.blog import Author, BlogIndexPage, BlogPage, BlogPageAuthor, BlogPageTag
+from blog.models.content_source import ContentSource
 from blog.models.docs import DocPage, DocsIndexPage
 from blog.models.home import HomePage
 from blog.models.site_settings import SiteSettings
@@ -13,6 +14,7 @@ __all__ = [
     "BlogPage",
     "BlogPageAuthor",
     "BlogPageTag",
+    "ContentSource",
     "DocPage",
     "DocsIndexPage",
     "HomePage",
