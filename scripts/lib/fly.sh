@@ -6,6 +6,7 @@
 
 SCRIPT_NAME=${0##*/}
 LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck disable=SC2034 # read by the scripts that source this file
 SCRIPTS_DIR=$(dirname "$LIB_DIR")
 DRY_RUN=0
 FLY_BIN=""
