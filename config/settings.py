@@ -103,10 +103,11 @@ MIDDLEWARE = [
     "config.security.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Anonymous readers are served from here without touching the database (pagecache/).
+    # Above the CSP and header middleware: a stored page keeps the headers they added.
+    "pagecache.middleware.PageCacheMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "config.security.SecurityHeadersMiddleware",
-    # Anonymous readers are served from here without touching the database (pagecache/).
-    "pagecache.middleware.PageCacheMiddleware",
     "django.middleware.http.ConditionalGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -8,6 +8,7 @@ ETag. Any change to published content moves the generation (pagecache.signals) a
 stored page stale at once, which keeps invalidation exact without tracking which page shows what.
 """
 
+import functools
 import gzip
 import hashlib
 import re
@@ -27,13 +28,16 @@ SKIPPED_HEADERS = {"content-length", "content-encoding", "set-cookie", "date", "
 MIN_COMPRESS_BYTES = 512
 
 
-def accepted_encodings(request) -> set[str]:
+@functools.lru_cache(maxsize=64)
+def accepted_encodings(header: str) -> frozenset[str]:
+    """The codings an Accept-Encoding header allows (browsers send a handful of distinct ones,
+    so each is parsed once)."""
     accepted = set()
-    for part in request.META.get("HTTP_ACCEPT_ENCODING", "").split(","):
+    for part in header.split(","):
         token, _, params = part.strip().partition(";")
         if token and not re.search(r"q=0(?:\.0*)?\s*$", params):
             accepted.add(token.strip().lower())
-    return accepted
+    return frozenset(accepted)
 
 
 class Entry:
@@ -74,7 +78,7 @@ class Entry:
                 if name.lower() in {"etag", "cache-control", "vary"}:
                     response[name] = value
         else:
-            accepted = accepted_encodings(request)
+            accepted = accepted_encodings(request.META.get("HTTP_ACCEPT_ENCODING", ""))
             encoding = next(
                 (name for name in ("br", "gzip") if name in accepted and name in self.bodies),
                 "identity",
