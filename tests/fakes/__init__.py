@@ -1,1 +1,1 @@
-"""Stand-ins for the tools the pipeline calls (flyctl) that cannot be reached from CI."""
+"""Stand-ins for the tools the scripts call (flyctl, gh) that cannot be reached from CI."""

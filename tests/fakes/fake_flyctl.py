@@ -12,10 +12,19 @@ Environment:
 State (JSON), every key optional:
     {"logged_in": false,      # true: calls work without FLY_API_TOKEN
      "orgs": ["personal"],
+     "fail": {"storage create": "message"},  # a call whose words start so fails, changing nothing
+     "clusters": [{"id", "name", "org", "region", "plan", "password", "databases": ["fly-db"],
+                   "attached_apps": ["<app>"]}],  # Fly Managed Postgres (`mpg`)
+     "buckets": [{"name", "org", "public"}],        # Tigris (`storage`)
+     "tokens": [{"id", "name", "scope": "org"|"app", "org", "app", "value"}],
      "apps": {"<name>": {
          "org": "personal",
+         "postgres": false,            # true: a legacy Fly Postgres app (`postgres create`)
          "releases": [{"version": 1, "image": "...", "strategy": "rolling"}],
          "secrets": {"NAME": "value"},
+         "volumes": [{"id", "name", "region", "size_gb"}],
+         "certificates": [{"hostname", "status"}],
+         "ips": [{"Address", "Type": "v6"|"shared_v4"|"v4"}],
          "deploy_fails": "",           # non-empty: deploys fail with this message
          "machines": [{
              "id": "148e1a2b3c4d5e", "region": "fra", "state": "stopped",
@@ -36,6 +45,12 @@ Behaviours reproduced (from Fly's docs and flyctl's source):
     - `machine start` may silently do nothing (ignore_starts), boot slowly (boot_polls), or bring
       up a machine whose health checks never pass (healthy: false).
     - every call but `version` needs FLY_API_TOKEN (or logged_in), as flyctl does in CI.
+    - what a new site needs (scripts/fly-bootstrap): `mpg create` prints the cluster's connection
+      string, password included, and `mpg list --json` prints a sentence, not JSON, when the
+      organisation has no cluster; `mpg attach` and `postgres attach` refuse an app that already
+      has DATABASE_URL and print the URL they set; `storage create` sets BUCKET_NAME and the AWS_*
+      secrets and prints the keys; `tokens create` prints a new token; names are global (apps,
+      buckets) and creating one that exists fails.
 """
 
 import json
@@ -72,6 +87,18 @@ VALUE_FLAGS = {
     "--primary-region": "primary-region",
     "--signal": "signal",
     "--timeout": "timeout",
+    "--plan": "plan",
+    "--volume-size": "volume-size",
+    "--initial-cluster-size": "initial-cluster-size",
+    "--database": "database",
+    "-d": "database",
+    "--variable-name": "variable-name",
+    "--size": "size",
+    "-s": "scope",
+    "--scope": "scope",
+    "--expiry": "expiry",
+    "-x": "expiry",
+    "-n": "name",
 }
 BOOLEAN_FLAGS = {
     "--json": "json",
@@ -88,8 +115,26 @@ BOOLEAN_FLAGS = {
     "--verbose": "verbose",
     "--no-deploy": "no-deploy",
     "--force": "force",
+    "--public": "public",
+    "-p": "public",
+    "--shared": "shared",
 }
-COMMAND_ALIASES = {"machines": "machine", "m": "machine", "app": "apps", "ls": "list"}
+COMMAND_ALIASES = {
+    "machines": "machine",
+    "m": "machine",
+    "app": "apps",
+    "ls": "list",
+    "pg": "postgres",
+    "managed-postgres": "mpg",
+    "volume": "volumes",
+    "vol": "volumes",
+    "certificates": "certs",
+    "ip": "ips",
+    "token": "tokens",
+    "organizations": "orgs",
+    "db": "databases",
+    "database": "databases",
+}
 
 
 class FlyError(Exception):
@@ -136,6 +181,8 @@ class World:
         self.data = json.loads(path.read_text()) if path.exists() else {}
         self.data.setdefault("orgs", ["personal"])
         self.data.setdefault("apps", {})
+        for key in ("clusters", "buckets", "tokens"):
+            self.data.setdefault(key, [])
 
     def save(self) -> None:
         self.path.write_text(json.dumps(self.data, indent=2, sort_keys=True))
@@ -149,10 +196,22 @@ class World:
         app = self.data["apps"].get(name)
         if app is None:
             raise FlyError(f'Could not find App "{name}"')
-        app.setdefault("machines", [])
-        app.setdefault("releases", [])
+        for key in ("machines", "releases", "volumes", "certificates", "ips"):
+            app.setdefault(key, [])
         app.setdefault("secrets", {})
         return app
+
+    def org(self, slug: object) -> str:
+        slug = slug or "personal"
+        if slug not in self.data["orgs"]:
+            raise FlyError(f"Could not find Organization {slug!r}")
+        return str(slug)
+
+    def cluster(self, cluster_id: str) -> dict:
+        for cluster in self.data["clusters"]:
+            if cluster["id"] == cluster_id:
+                return cluster
+        raise FlyError(f"failed retrieving cluster {cluster_id}: cluster not found")
 
     def machine(self, app: dict, machine_id: str) -> dict:
         for machine in app["machines"]:
@@ -258,6 +317,7 @@ def command_apps(world, words, flags, out):
         apps = [
             {"Name": app_name, "Organization": {"Slug": app.get("org", "personal")}}
             for app_name, app in sorted(world.data["apps"].items())
+            if not flags.get("org") or app.get("org", "personal") == flags["org"]
         ]
         out.append(json.dumps(apps) if flags.get("json") else "\n".join(a["Name"] for a in apps))
     else:
@@ -423,6 +483,312 @@ def command_secrets(world, words, flags, out, stdin_names):
     )
 
 
+def new_value(world: World, prefix: str) -> str:
+    """A fresh credential, unique in this world (the fake's stand-in for Fly's random ones)."""
+    world.data["serial"] = world.data.get("serial", 0) + 1
+    return f"{prefix}{os.urandom(12).hex()}{world.data['serial']}"
+
+
+def first_argument(words: list[str], what: str) -> str:
+    if len(words) < 3:
+        raise FlyError(f"{what} is required")
+    return words[2]
+
+
+def set_new_secret(app_name: str, app: dict, name: str, value: str) -> None:
+    if name in app["secrets"]:
+        raise FlyError(
+            f"app {app_name} already has {name} set. "
+            f"Use 'fly secrets unset {name}' to remove it first"
+        )
+    app["secrets"][name] = value
+
+
+def command_orgs(world, words, flags, out):
+    if (words[1] if len(words) > 1 else "") != "list":
+        raise FlyError("unknown command for orgs")
+    slugs = world.data["orgs"]
+    if flags.get("json"):
+        out.append(json.dumps({slug: slug.replace("-", " ").title() for slug in slugs}))
+    else:
+        out.extend(slugs)
+
+
+def command_mpg(world, words, flags, out):
+    action = words[1] if len(words) > 1 else ""
+    if action == "create":
+        org = world.org(flags.get("org"))
+        name, region = flags.get("name"), flags.get("region")
+        if not name or not region:
+            raise FlyError("prompt: non interactive (pass --name and --region)")
+        if any(c["name"] == name and c["org"] == org for c in world.data["clusters"]):
+            raise FlyError(f"failed creating managed postgres cluster: name {name!r} is taken")
+        cluster = {
+            "id": new_value(world, "")[:14],
+            "name": name,
+            "org": org,
+            "region": region,
+            "plan": str(flags.get("plan", "basic")).lower(),
+            "password": new_value(world, "pw"),
+            "databases": ["fly-db"],
+            "attached_apps": [],
+        }
+        world.data["clusters"].append(cluster)
+        out.append(f"Waiting for cluster {name} ({cluster['id']}) to be ready...")
+        out.append("Managed Postgres cluster created successfully!")
+        out.append(f"  ID: {cluster['id']}\n  Name: {name}\n  Region: {region}")
+        out.append(f"  Connection string: {cluster_uri(cluster, 'pgbouncer', 'fly-db')}")
+    elif action == "list":
+        org = world.org(flags.get("org"))
+        clusters = [c for c in world.data["clusters"] if c["org"] == org]
+        if not clusters:
+            # flyctl says so in words even when asked for JSON.
+            out.append(f"No managed postgres clusters found in organization {org}")
+        elif flags.get("json"):
+            out.append(json.dumps([cluster_json(c) for c in clusters], indent=2))
+        else:
+            out.extend(f"{c['id']}\t{c['name']}\t{c['region']}" for c in clusters)
+    elif action == "attach":
+        cluster = world.cluster(first_argument(words, "a cluster ID"))
+        app_name = flags.get("app")
+        app = world.app(app_name)
+        database = flags.get("database") or "fly-db"
+        variable = flags.get("variable-name") or "DATABASE_URL"
+        uri = cluster_uri(cluster, "pgbouncer", database)
+        set_new_secret(app_name, app, variable, uri)
+        cluster["attached_apps"].append(app_name)
+        out.append(f"Postgres cluster {cluster['id']} is being attached to {app_name}")
+        out.append(f"The following secret was added to {app_name}:\n  {variable}={uri}")
+    elif action == "databases":
+        sub_action = words[2] if len(words) > 2 else ""
+        cluster = world.cluster(words[3] if len(words) > 3 else "")
+        if sub_action == "list":
+            out.append(json.dumps([{"name": name} for name in cluster["databases"]]))
+        elif sub_action == "create":
+            name = flags.get("name")
+            if not name:
+                raise FlyError("a database name is required (--name)")
+            if name in cluster["databases"]:
+                raise FlyError(f"database {name} already exists")
+            cluster["databases"].append(name)
+            out.append(f"Database {name} created")
+        else:
+            raise FlyError(f"unknown command {sub_action!r} for mpg databases")
+    else:
+        raise FlyError(f"unknown command {action!r} for mpg")
+
+
+def cluster_uri(cluster: dict, host: str, database: str) -> str:
+    return (
+        f"postgresql://fly-user:{cluster['password']}@{host}.{cluster['id']}.flympg.net/{database}"
+    )
+
+
+def cluster_json(cluster: dict) -> dict:
+    return {
+        "id": cluster["id"],
+        "name": cluster["name"],
+        "region": cluster["region"],
+        "status": "ready",
+        "plan": cluster["plan"],
+        "organization": {"slug": cluster["org"]},
+        "attached_apps": [{"name": name, "id": 1} for name in cluster["attached_apps"]],
+    }
+
+
+def command_postgres(world, words, flags, out):
+    action = words[1] if len(words) > 1 else ""
+    if action == "create":
+        org = world.org(flags.get("org"))
+        name = flags.get("name")
+        if not name or not flags.get("region"):
+            raise FlyError("prompt: non interactive (pass --name and --region)")
+        if name in world.data["apps"]:
+            raise FlyError("Validation failed: Name has already been taken")
+        password = new_value(world, "pw")
+        world.data["apps"][name] = {
+            "org": org,
+            "postgres": True,
+            "password": password,
+            "databases": [],
+            "machines": [{"id": "0801e2a7c5d3f9", "region": flags["region"], "state": "started"}],
+            "releases": [{"version": 1, "image": "flyio/postgres-flex:16"}],
+            "secrets": {},
+        }
+        out.append(f"Postgres cluster {name} created")
+        out.append(f"  Username:    postgres\n  Password:    {password}")
+        out.append(f"  Connection string: postgres://postgres:{password}@{name}.flycast:5432")
+    elif action == "attach":
+        postgres_name = first_argument(words, "a Postgres app name")
+        postgres = world.app(postgres_name)
+        if not postgres.get("postgres"):
+            raise FlyError(f"app {postgres_name} is not a postgres app")
+        app_name = flags.get("app")
+        app = world.app(app_name)
+        if "DATABASE_URL" in app["secrets"]:
+            raise FlyError(f"Consumer app {app_name} already contains a secret named DATABASE_URL")
+        database = str(app_name).replace("-", "_")
+        postgres["databases"].append(database)
+        password = new_value(world, "pw")
+        uri = f"postgres://{database}:{password}@{postgres_name}.flycast:5432/{database}"
+        app["secrets"]["DATABASE_URL"] = uri + "?sslmode=disable"
+        out.append(f"The following secret was added to {app_name}:\n  DATABASE_URL={uri}")
+    else:
+        raise FlyError(f"unknown command {action!r} for postgres")
+
+
+def command_storage(world, words, flags, out):
+    action = words[1] if len(words) > 1 else ""
+    if action != "create":
+        raise FlyError(f"unknown command {action!r} for storage")
+    app_name = flags.get("app")
+    app = world.app(app_name) if app_name else None
+    org = app["org"] if app else world.org(flags.get("org"))
+    name = flags.get("name") or new_value(world, "bucket-")[:20]
+    if any(bucket["name"] == name for bucket in world.data["buckets"]):
+        raise FlyError(f"bucket name {name!r} is already taken")
+    world.data["buckets"].append({"name": name, "org": org, "public": bool(flags.get("public"))})
+    values = {
+        "AWS_ACCESS_KEY_ID": new_value(world, "tid_"),
+        "AWS_SECRET_ACCESS_KEY": new_value(world, "tsec_"),
+        "AWS_ENDPOINT_URL_S3": "https://fly.storage.tigris.dev",
+        "AWS_REGION": "auto",
+        "BUCKET_NAME": name,
+    }
+    out.append(f"Your Tigris project ({name}) is ready.")
+    if app is not None:
+        app["secrets"].update(values)
+        out.append(f"Setting the following secrets on {app_name}:")
+    out.extend(f"{key}: {value}" for key, value in values.items())
+
+
+def command_volumes(world, words, flags, out):
+    action = words[1] if len(words) > 1 else ""
+    app = world.app(flags.get("app"))
+    if action == "list":
+        volumes = [
+            {
+                "id": volume["id"],
+                "name": volume["name"],
+                "region": volume["region"],
+                "size_gb": volume["size_gb"],
+                "state": "created",
+                "attached_machine_id": None,
+            }
+            for volume in app["volumes"]
+        ]
+        out.append(
+            json.dumps(volumes) if flags.get("json") else "\n".join(v["id"] for v in volumes)
+        )
+    elif action == "create":
+        name = first_argument(words, "a volume name")
+        if not re.fullmatch(r"[a-z0-9_]{1,30}", name):
+            raise FlyError("volume name may only contain lowercase letters, digits and underscores")
+        if not flags.get("region"):
+            raise FlyError("--region is required when not running interactively")
+        require_yes(flags, "volumes create")
+        volume = {
+            "id": "vol_" + new_value(world, "")[:16],
+            "name": name,
+            "region": flags["region"],
+            "size_gb": int(flags.get("size", 1)),
+        }
+        app["volumes"].append(volume)
+        out.append(
+            f"        ID: {volume['id']}\n      Name: {name}\n    Region: {volume['region']}"
+        )
+    else:
+        raise FlyError(f"unknown command {action!r} for volumes")
+
+
+def command_tokens(world, words, flags, out):
+    action = words[1] if len(words) > 1 else ""
+    if action == "create":
+        kind = words[2] if len(words) > 2 else ""
+        if kind == "org":
+            token = {"scope": "org", "org": world.org(flags.get("org")), "app": None}
+            default_name = "Org deploy token"
+        elif kind == "deploy":
+            app_name = flags.get("app")
+            world.app(app_name)
+            token = {"scope": "app", "org": None, "app": app_name}
+            default_name = "flyctl deploy token"
+        else:
+            raise FlyError(f"unknown command {kind!r} for tokens create")
+        token["id"] = "tok_" + new_value(world, "")[:10]
+        token["name"] = flags.get("name") or default_name
+        token["value"] = new_value(world, "FlyV1 fm2_")
+        world.data["tokens"].append(token)
+        out.append(token["value"])
+    elif action == "list":
+        scope = flags.get("scope", "app")
+        if scope == "org":
+            org = world.org(flags.get("org"))
+            tokens = [t for t in world.data["tokens"] if t["scope"] == "org" and t["org"] == org]
+        else:
+            app_name = flags.get("app")
+            world.app(app_name)
+            tokens = [
+                t for t in world.data["tokens"] if t["scope"] == "app" and t["app"] == app_name
+            ]
+        out.append("ID\tNAME\tEXPIRES AT")
+        out.extend(f"{t['id']}\t{t['name']}\t2046-11-01 00:00:00 +0000 UTC" for t in tokens)
+    else:
+        raise FlyError(f"unknown command {action!r} for tokens")
+
+
+def command_certs(world, words, flags, out):
+    action = words[1] if len(words) > 1 else ""
+    app_name = flags.get("app")
+    app = world.app(app_name)
+    if action == "list":
+        certificates = [
+            {"Hostname": c["hostname"], "ClientStatus": c["status"]} for c in app["certificates"]
+        ]
+        out.append(json.dumps(certificates))
+        return
+    hostname = first_argument(words, "a hostname")
+    existing = [c for c in app["certificates"] if c["hostname"] == hostname]
+    if action == "add":
+        if existing:
+            raise FlyError(f"Hostname '{hostname}' already exists on app")
+        app["certificates"].append({"hostname": hostname, "status": "Awaiting configuration"})
+        out.append(f"You are creating a certificate for {hostname}")
+    elif action == "show":
+        if not existing:
+            raise FlyError(f"Could not find hostname {hostname!r} on app {app_name}")
+        challenge = f"{hostname}.{app_name}.fly-dns.dev"  # where Fly answers the ACME challenge
+        out.append(
+            json.dumps(
+                {
+                    "Hostname": hostname,
+                    "ClientStatus": existing[0]["status"],
+                    "IsApex": hostname.count(".") == 1,
+                    "DNSValidationHostname": f"_acme-challenge.{hostname}",
+                    "DNSValidationTarget": challenge,
+                }
+            )
+        )
+    else:
+        raise FlyError(f"unknown command {action!r} for certs")
+
+
+def command_ips(world, words, flags, out):
+    action = words[1] if len(words) > 1 else ""
+    app = world.app(flags.get("app"))
+    if action == "list":
+        out.append(json.dumps(app["ips"]))
+    elif action == "allocate-v6":
+        app["ips"].append({"Address": f"2a09:8280:1::{len(app['ips']) + 1:x}:0", "Type": "v6"})
+        out.append("Allocated a dedicated ipv6 address")
+    elif action == "allocate-v4":
+        kind = "shared_v4" if flags.get("shared") else "v4"
+        app["ips"].append({"Address": f"66.241.124.{len(app['ips']) + 10}", "Type": kind})
+        out.append("Allocated a shared ipv4 address" if flags.get("shared") else "Allocated")
+    else:
+        raise FlyError(f"unknown command {action!r} for ips")
+
+
 def command_releases(world, words, flags, out):
     app = world.app(flags.get("app"))
     out.append(json.dumps(app["releases"]) if flags.get("json") else str(len(app["releases"])))
@@ -443,6 +809,14 @@ COMMANDS = {
     "deploy": command_deploy,
     "releases": command_releases,
     "logs": command_logs,
+    "orgs": command_orgs,
+    "mpg": command_mpg,
+    "postgres": command_postgres,
+    "storage": command_storage,
+    "volumes": command_volumes,
+    "tokens": command_tokens,
+    "certs": command_certs,
+    "ips": command_ips,
 }
 
 
@@ -478,6 +852,20 @@ class FakeFly:
     def app(self, name: str) -> dict | None:
         return json.loads(self.state_path.read_text())["apps"].get(name)
 
+    def state(self) -> dict:
+        return json.loads(self.state_path.read_text())
+
+    def update(self, **values) -> None:
+        """Set top-level keys of the world, e.g. update(orgs=["personal", "acme"])."""
+        self.state_path.write_text(json.dumps(self.state() | values))
+
+    def fail_on(self, command: str, message: str) -> None:
+        """Calls starting with `command` (e.g. "storage create") fail with `message`."""
+        self.update(fail=self.state().get("fail", {}) | {command: message})
+
+    def stop_failing(self) -> None:
+        self.update(fail={})
+
     def machines(self, name: str) -> list[dict]:
         return self.app(name)["machines"]
 
@@ -487,7 +875,7 @@ class FakeFly:
         return [json.loads(line) for line in self.log_path.read_text().splitlines()]
 
     def commands(self) -> list[str]:
-        """Every call as one string, e.g. "machine start 01d8e2f1a7c3b9 --app flight-log-qa"."""
+        """Every call as one string, e.g. "machine start 01d8e2f1a7c3b9 --app my-blog-qa"."""
         return [" ".join(call["argv"]) for call in self.calls()]
 
     def env(self, base: dict[str, str] | None = None, **extra: str) -> dict[str, str]:
@@ -520,6 +908,10 @@ def main(argv: list[str]) -> int:
         command = words[0]
         if command != "version" and not has_token() and not world.data.get("logged_in"):
             raise FlyError("No access token available. Please login with 'flyctl auth login'")
+        called = " ".join(words)
+        for prefix, message in world.data.get("fail", {}).items():
+            if called == prefix or called.startswith(prefix + " "):
+                raise FlyError(message)
         if command == "secrets":
             command_secrets(world, words, flags, out, stdin_names)
         elif command in COMMANDS:
