@@ -36,3 +36,6 @@ if settings.SERVE_LOCAL_MEDIA:
     ]
 
 urlpatterns += [path("", include(wagtail_urls))]
+
+# A database outage becomes a friendly 503 with Retry-After instead of a 500.
+handler500 = "config.errors.server_error"
