@@ -54,3 +54,8 @@ pipeline-local: ## Rehearse the pipeline here without Fly: test stage, image as 
 bench: install ## Benchmark the production-like server and print the figures (needs wrk; installs it with apt when missing)
 	@command -v wrk >/dev/null || { echo "installing wrk"; apt-get install -y -qq wrk >/dev/null || sudo apt-get install -y -qq wrk; }
 	@$(UV) run --frozen python scripts/bench $(BENCH_ARGS)
+
+.PHONY: fly-bootstrap
+
+fly-bootstrap: ## From a fresh fork to live production and QA apps on Fly (ARGS="--app NAME --region CODE [--dry-run]")
+	@scripts/fly-bootstrap $(ARGS)
