@@ -23,7 +23,7 @@ def test_refuses_when_debug_is_off(settings):
 
 
 def test_refuses_on_fly_even_with_debug_on(local_mode, settings):
-    settings.FLY_APP_NAME = "flight-log"
+    settings.FLY_APP_NAME = "my-blog"
     with pytest.raises(CommandError, match="refusing"):
         call_command("create_local_admin")
     assert not get_user_model().objects.exists()

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SCRIPTS = ROOT / "scripts"
 FLY_SCRIPTS = ["fly-ensure-running", "fly-wait-for-release", "fly-deploy-image", "fly-scale-down"]
 ALL_SCRIPTS = [*FLY_SCRIPTS, "fly-preview", "actionlint", "pipeline-local"]
-QA = "flight-log-qa"
+QA = "my-blog-qa"
 SHA = "3f9c2a1b7d4e6f8091a2b3c4d5e6f708192a3b4c"
 OLD_SHA = "0a1b2c3d4e5f60718293a4b5c6d7e8f901234567"
 DIGEST_IMAGE = f"registry.fly.io/{QA}@sha256:" + "ab12" * 16
@@ -207,22 +207,22 @@ def test_ensure_running_names_the_fix_for_an_unknown_app(fly):
 
 
 def test_deploy_image_deploys_with_config_strategy_and_yes(fly, fly_config):
-    fly.add_app("flight-log", [{"state": "started"}])
+    fly.add_app("my-blog", [{"state": "started"}])
     result = run(
         "fly-deploy-image",
-        *("--app", "flight-log", "--config", str(fly_config), "--image", DIGEST_IMAGE),
+        *("--app", "my-blog", "--config", str(fly_config), "--image", DIGEST_IMAGE),
         "--require-digest",
         env=script_env(fly),
     )
     assert result.returncode == 0, result.stderr
     expected = (
-        f"deploy --app flight-log --config {fly_config} --image {DIGEST_IMAGE} "
+        f"deploy --app my-blog --config {fly_config} --image {DIGEST_IMAGE} "
         "--strategy rolling --yes"
     )
     assert fly.commands() == [expected]
     assert f"+ flyctl {expected}" in result.stderr
     assert all(call["token"] for call in fly.calls())
-    assert fly.app("flight-log")["releases"][-1]["image"] == DIGEST_IMAGE
+    assert fly.app("my-blog")["releases"][-1]["image"] == DIGEST_IMAGE
 
 
 def test_deploy_image_passes_arguments_after_a_double_dash_to_flyctl(fly, fly_config):
@@ -239,10 +239,10 @@ def test_deploy_image_passes_arguments_after_a_double_dash_to_flyctl(fly, fly_co
 
 
 def test_deploy_image_refuses_a_tag_when_a_digest_is_required(fly, fly_config):
-    fly.add_app("flight-log", [{"state": "started"}])
+    fly.add_app("my-blog", [{"state": "started"}])
     result = run(
         "fly-deploy-image",
-        *("--app", "flight-log", "--config", str(fly_config)),
+        *("--app", "my-blog", "--config", str(fly_config)),
         *("--image", f"registry.fly.io/{QA}:{SHA}", "--require-digest"),
         env=script_env(fly),
     )
@@ -454,19 +454,19 @@ def test_scale_down_dry_run_stops_nothing(fly):
 def test_preview_up_creates_the_app_with_its_own_key_and_deploys(fly, fly_config):
     result = run(
         "fly-preview",
-        *("up", "--app", "flight-log-pr-42", "--image", DIGEST_IMAGE, "--config", str(fly_config)),
+        *("up", "--app", "my-blog-pr-42", "--image", DIGEST_IMAGE, "--config", str(fly_config)),
         env=script_env(fly),
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout == "https://flight-log-pr-42.fly.dev\n"
+    assert result.stdout == "https://my-blog-pr-42.fly.dev\n"
     assert fly.commands() == [
-        "status --app flight-log-pr-42 --json",
-        "apps create flight-log-pr-42 --org personal",
-        "secrets import --app flight-log-pr-42 --stage",
-        f"deploy --app flight-log-pr-42 --config {fly_config} --image {DIGEST_IMAGE} "
+        "status --app my-blog-pr-42 --json",
+        "apps create my-blog-pr-42 --org personal",
+        "secrets import --app my-blog-pr-42 --stage",
+        f"deploy --app my-blog-pr-42 --config {fly_config} --image {DIGEST_IMAGE} "
         "--strategy immediate --yes --ha=false --env MIGRATE_ON_START=1",
     ]
-    app = fly.app("flight-log-pr-42")
+    app = fly.app("my-blog-pr-42")
     # SQLite on the machine's own disk: migrated at start-up, not by the release machine.
     assert app["releases"][-1]["env"] == {"MIGRATE_ON_START": "1"}
     secret_key = app["secrets"]["SECRET_KEY"]
@@ -476,10 +476,10 @@ def test_preview_up_creates_the_app_with_its_own_key_and_deploys(fly, fly_config
 
 
 def test_preview_up_redeploys_an_existing_app_and_keeps_its_key(fly, fly_config):
-    fly.add_app("flight-log-pr-42", [{"state": "started"}], secrets={"SECRET_KEY": "kept"})
+    fly.add_app("my-blog-pr-42", [{"state": "started"}], secrets={"SECRET_KEY": "kept"})
     result = run(
         "fly-preview",
-        *("up", "--app", "flight-log-pr-42", "--image", DIGEST_IMAGE, "--config", str(fly_config)),
+        *("up", "--app", "my-blog-pr-42", "--image", DIGEST_IMAGE, "--config", str(fly_config)),
         env=script_env(fly),
     )
     assert result.returncode == 0, result.stderr
@@ -487,14 +487,14 @@ def test_preview_up_redeploys_an_existing_app_and_keeps_its_key(fly, fly_config)
         "status",
         "deploy",
     ]
-    assert fly.app("flight-log-pr-42")["secrets"] == {"SECRET_KEY": "kept"}
+    assert fly.app("my-blog-pr-42")["secrets"] == {"SECRET_KEY": "kept"}
 
 
 def test_preview_up_hands_named_secrets_over_on_standard_input(fly, fly_config):
-    fly.add_app("flight-log-pr-42", [{"state": "started"}])
+    fly.add_app("my-blog-pr-42", [{"state": "started"}])
     result = run(
         "fly-preview",
-        *("up", "--app", "flight-log-pr-42", "--image", DIGEST_IMAGE, "--config", str(fly_config)),
+        *("up", "--app", "my-blog-pr-42", "--image", DIGEST_IMAGE, "--config", str(fly_config)),
         *("--secret", "SENTRY_DSN"),
         env=script_env(fly, SENTRY_DSN="https://secret-value@example.invalid/1"),
     )
@@ -502,13 +502,13 @@ def test_preview_up_hands_named_secrets_over_on_standard_input(fly, fly_config):
     imports = [call for call in fly.calls() if call["argv"][:2] == ["secrets", "import"]]
     assert imports[0]["stdin_names"] == ["SENTRY_DSN"]
     assert "secret-value" not in " ".join(fly.commands()) + result.stderr + result.stdout
-    assert fly.app("flight-log-pr-42")["secrets"]["SENTRY_DSN"].startswith("https://secret-value")
+    assert fly.app("my-blog-pr-42")["secrets"]["SENTRY_DSN"].startswith("https://secret-value")
 
 
 def test_preview_up_names_an_unset_secret(fly, fly_config):
     result = run(
         "fly-preview",
-        *("up", "--app", "flight-log-pr-42", "--image", DIGEST_IMAGE, "--config", str(fly_config)),
+        *("up", "--app", "my-blog-pr-42", "--image", DIGEST_IMAGE, "--config", str(fly_config)),
         *("--secret", "SENTRY_DSN"),
         env=script_env(fly),
     )
@@ -518,41 +518,41 @@ def test_preview_up_names_an_unset_secret(fly, fly_config):
 
 
 def test_preview_down_destroys_the_app(fly):
-    fly.add_app("flight-log-pr-42", [{"state": "started"}])
-    result = run("fly-preview", "down", "--app", "flight-log-pr-42", env=script_env(fly))
+    fly.add_app("my-blog-pr-42", [{"state": "started"}])
+    result = run("fly-preview", "down", "--app", "my-blog-pr-42", env=script_env(fly))
     assert result.returncode == 0, result.stderr
-    assert "apps destroy flight-log-pr-42 --yes" in fly.commands()
-    assert fly.app("flight-log-pr-42") is None
+    assert "apps destroy my-blog-pr-42 --yes" in fly.commands()
+    assert fly.app("my-blog-pr-42") is None
 
 
 def test_preview_down_of_an_app_that_is_gone_succeeds(fly):
-    result = run("fly-preview", "down", "--app", "flight-log-pr-42", env=script_env(fly))
+    result = run("fly-preview", "down", "--app", "my-blog-pr-42", env=script_env(fly))
     assert result.returncode == 0, result.stderr
     assert "does not exist: nothing to destroy" in result.stderr
     assert not any(command.startswith("apps destroy") for command in fly.commands())
 
 
 def test_preview_refuses_an_app_not_named_after_a_pull_request(fly):
-    fly.add_app("flight-log", [{"state": "started"}])
-    result = run("fly-preview", "down", "--app", "flight-log", env=script_env(fly))
+    fly.add_app("my-blog", [{"state": "started"}])
+    result = run("fly-preview", "down", "--app", "my-blog", env=script_env(fly))
     assert result.returncode == 2
     assert "does not end in -pr-<number>" in result.stderr
     assert fly.calls() == []
-    assert fly.app("flight-log") is not None
+    assert fly.app("my-blog") is not None
 
 
 def test_preview_up_dry_run_creates_nothing(fly, fly_config):
     result = run(
         "fly-preview",
-        *("up", "--app", "flight-log-pr-42", "--image", DIGEST_IMAGE, "--config", str(fly_config)),
+        *("up", "--app", "my-blog-pr-42", "--image", DIGEST_IMAGE, "--config", str(fly_config)),
         "--dry-run",
         env=script_env(fly),
     )
     assert result.returncode == 0, result.stderr
-    assert "would run: flyctl apps create flight-log-pr-42 --org personal" in result.stderr
-    assert "would run: flyctl deploy --app flight-log-pr-42" in result.stderr
-    assert fly.commands() == ["status --app flight-log-pr-42 --json"]
-    assert fly.app("flight-log-pr-42") is None
+    assert "would run: flyctl apps create my-blog-pr-42 --org personal" in result.stderr
+    assert "would run: flyctl deploy --app my-blog-pr-42" in result.stderr
+    assert fly.commands() == ["status --app my-blog-pr-42 --json"]
+    assert fly.app("my-blog-pr-42") is None
 
 
 # What every script shares

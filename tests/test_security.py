@@ -90,7 +90,7 @@ def test_fly_client_ip_is_trusted_only_on_fly(settings, rf):
     request = rf.get("/", REMOTE_ADDR="172.16.0.2", HTTP_FLY_CLIENT_IP="198.51.100.1")
     settings.FLY_APP_NAME = ""
     assert client_ip(request) == "172.16.0.2"
-    settings.FLY_APP_NAME = "flight-log"
+    settings.FLY_APP_NAME = "my-blog"
     assert client_ip(request) == "198.51.100.1"
 
 
