@@ -109,7 +109,7 @@ class PostsFeed(Feed):
         return " and ".join(names) if names else None
 
     def item_categories(self, post) -> list[str]:
-        return [tag.name for tag in post.tags.all()]
+        return [tag.name for tag in post.tag_list]
 
     def item_extra_kwargs(self, post) -> dict:
         html = render_to_string(

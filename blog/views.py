@@ -1,5 +1,6 @@
 """The few views outside the page tree: search and robots.txt."""
 
+import re
 import unicodedata
 
 from django.shortcuts import render
@@ -15,12 +16,24 @@ RESULTS_PER_PAGE = 10
 MAX_QUERY_LENGTH = 200
 
 
+# Words sent to the search backend at most; more only slows the query down.
+MAX_SEARCH_WORDS = 12
+WORD = re.compile(r"\w+")
+
+
 def clean_query(raw: str) -> str:
-    """The query without control characters (NUL and friends), squeezed and shortened."""
+    """The query as the reader sees it again: no control characters (NUL and friends),
+    whitespace squeezed, at most MAX_QUERY_LENGTH characters."""
     printable = "".join(
         character if unicodedata.category(character)[0] != "C" else " " for character in raw
     )
     return " ".join(printable.split())[:MAX_QUERY_LENGTH].strip()
+
+
+def search_words(query: str) -> str:
+    """Only the query's words, so quotes, operators and punctuation never reach the backend's
+    own query syntax (SQLite FTS5 and PostgreSQL tsquery each have one)."""
+    return " ".join(WORD.findall(query)[:MAX_SEARCH_WORDS])
 
 
 @require_GET
@@ -28,14 +41,15 @@ def search(request):
     """Search posts and docs pages (live and public only) with Wagtail's search backend."""
     raw_query = request.GET.get("q", "")
     query = clean_query(raw_query)
+    words = search_words(query)
     results = None
-    if query:
+    if words:
         matches = (
             Page.objects.live()
             .public()
             .type(BlogPage, DocPage)
             .specific()
-            .search(query, operator="and")
+            .search(words, operator="and")
         )
         results = paginate(request, matches, RESULTS_PER_PAGE)
     response = render(
@@ -45,6 +59,7 @@ def search(request):
             "search_query": query,
             "query_was_shortened": len(" ".join(raw_query.split())) > MAX_QUERY_LENGTH,
             "results": results,
+            "noindex": True,
         },
     )
     # Result pages are for readers, not for search engines (robots.txt says so too).

@@ -8,7 +8,15 @@ from django.utils import timezone
 from django.utils.text import slugify
 from wagtail.models import Collection, Page, PageViewRestriction
 
-from blog.models import Author, BlogIndexPage, BlogPage, DocPage, DocsIndexPage, HomePage
+from blog.models import (
+    Author,
+    BlogIndexPage,
+    BlogPage,
+    BlogPageAuthor,
+    DocPage,
+    DocsIndexPage,
+    HomePage,
+)
 
 
 def home_page() -> HomePage:
@@ -124,26 +132,22 @@ class BlogPageFactory(BasePageFactory):
         lambda number: datetime.date(2026, 1, 1) + datetime.timedelta(days=number)
     )
     body = factory.LazyFunction(simple_body)
+    tags = factory.LazyFunction(list)
+    authors = factory.LazyFunction(list)
 
     class Meta:
         model = BlogPage
-        skip_postgeneration_save = True
 
-    @factory.post_generation
-    def tags(page, create, names, **kwargs):
-        if names:
-            page.tags.add(*names)
-            if create:
-                page.save()
-
-    @factory.post_generation
-    def authors(page, create, authors, **kwargs):
-        if authors:
-            from blog.models import BlogPageAuthor
-
-            page.author_links = [BlogPageAuthor(author=author) for author in authors]
-            if create:
-                page.save()
+    @classmethod
+    def _create_instance(cls, model_class, parent, kwargs):
+        # Tags and authors are child relations: set them before the one save that stores all.
+        tag_names = kwargs.pop("tags")
+        authors = kwargs.pop("authors")
+        page = model_class(**kwargs)
+        page.tags.add(*tag_names)
+        page.author_links = [BlogPageAuthor(author=author) for author in authors]
+        parent.add_child(instance=page)
+        return page
 
 
 class DocPageFactory(BasePageFactory):

@@ -7,8 +7,13 @@ import pytest
 
 
 @pytest.fixture
-def collected_static(settings, static_root):
-    """Serve {% static %} from a fresh collectstatic (hashed names, as in production), so page
-    tests never depend on a developer's stale staticfiles/ folder."""
+def rendering(settings, static_root):
+    """Pages as the app renders them.
+
+    {% static %} resolves against a fresh collectstatic (hashed names, as in production), so the
+    tests never depend on a developer's stale staticfiles/ folder; and the whole-page cache in
+    front of the app is off, so each request shows what the database holds right now.
+    """
     settings.STATIC_ROOT = static_root
+    settings.PAGE_CACHE_ENABLED = False
     return static_root

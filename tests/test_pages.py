@@ -20,7 +20,7 @@ from tests.factories import (
 )
 
 pytest_plugins = ["tests.site_content"]
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("collected_static")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("rendering")]
 
 
 def text_of(response) -> str:
@@ -54,7 +54,7 @@ def test_migrations_make_an_empty_write_up_and_docs_under_the_home_page():
 # --- Page type rules (Wagtail's own helpers) ----------------------------------------------
 
 
-@pytest.mark.usefixtures("collected_static")
+@pytest.mark.usefixtures("rendering")
 class PageTypeRulesTests(WagtailPageTestCase):
     def test_posts_live_only_under_a_blog_index(self):
         self.assertAllowedParentPageTypes(BlogPage, {BlogIndexPage})
@@ -357,3 +357,29 @@ def test_500_page_renders_without_the_database():
     html = render_to_string("500.html")
     assert "Something went wrong" in html
     assert 'class="site-header"' in html
+
+
+# --- Page weight ---------------------------------------------------------------------------
+
+
+def test_a_post_with_every_block_transfers_under_15_kb_compressed(client, rendering):
+    import gzip
+    import re
+
+    post = BlogPageFactory(
+        title="Shipping Wagtail to Fly.io, step by step",
+        summary="How this site goes from a git push to a machine in Frankfurt.",
+        tags=["deploy", "fly.io", "wagtail"],
+        authors=[AuthorFactory(name="Ada Lovelace", url="https://example.com/ada")],
+        hero_image=ImageFactory(),
+        hero_alt="The dashboard",
+        body=every_block_body(image=ImageFactory()),
+    )
+    html = client.get(post.url).content
+    assets = re.findall(rb'(?:href|src)="/static/([^"]+\.(?:css|js))"', html)
+    assert {name.rsplit(b".", 2)[-1] for name in assets} == {b"css", b"js"}
+    # gzip at its default level: what any proxy or CDN manages (Brotli does better still).
+    sizes = [len(gzip.compress(html))] + [
+        len(gzip.compress((rendering / name.decode()).read_bytes())) for name in assets
+    ]
+    assert sum(sizes) < 15_000, sizes

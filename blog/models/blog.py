@@ -6,9 +6,10 @@ import re
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Count, Q
+from django.db.models import Count, Prefetch, Q
 from django.http import Http404
 from django.utils import timezone
+from django.utils.functional import cached_property
 from modelcluster.contrib.taggit import ClusterTaggableManager
 from modelcluster.fields import ParentalKey
 from taggit.models import Tag, TaggedItemBase
@@ -83,18 +84,27 @@ class BlogIndexPage(RoutablePageMixin, BasePage):
     # --- Queries ---------------------------------------------------------------------------
 
     def get_published_posts(self):
-        """Live, public posts under this index, newest first."""
-        return (
-            BlogPage.objects.live()
-            .public()
-            .descendant_of(self)
-            .order_by("-date", "-first_published_at", "-pk")
-            .defer_streamfields()
-        )
+        """Live, public posts under this index, newest first.
+
+        `public()` reads every view restriction when it is called, so the queryset is built once
+        per page instance (one request) and cloned by each use.
+        """
+        if getattr(self, "_published_posts", None) is None:
+            self._published_posts = (
+                BlogPage.objects.live()
+                .public()
+                .descendant_of(self)
+                .order_by("-date", "-first_published_at", "-pk")
+                .defer_streamfields()
+            )
+        return self._published_posts.all()
 
     def get_posts(self):
         """The published posts with what a listing shows (tags, authors) fetched up front."""
-        return self.get_published_posts().prefetch_related("tags", "author_links__author")
+        return self.get_published_posts().prefetch_related(
+            "tags",
+            Prefetch("author_links", queryset=BlogPageAuthor.objects.select_related("author")),
+        )
 
     def get_tags(self):
         """Tags used by at least one live, public post, with how many posts use each."""
@@ -134,7 +144,7 @@ class BlogIndexPage(RoutablePageMixin, BasePage):
         return self.render_listing(request, self.get_posts())
 
     @path("tags/")
-    def tag_list(self, request):
+    def all_tags(self, request):
         return self.render(
             request,
             template="blog/tag_list_page.html",
@@ -157,7 +167,7 @@ class BlogIndexPage(RoutablePageMixin, BasePage):
         posts = self.get_posts().filter(tags__slug=tag.slug)
         return self.render_listing(request, posts, meta_title=f"Posts tagged “{tag.name}”", tag=tag)
 
-    @re_path(r"^(?P<year>\d{4})/$")
+    @re_path(r"^(?P<year>[1-9]\d{3})/$")
     def posts_in_year(self, request, year):
         posts = self.get_posts().filter(date__year=int(year))
         if not self.get_published_posts().filter(date__year=int(year)).exists():
@@ -268,11 +278,23 @@ class BlogPage(BasePage):
         # The publication date defaults to the day the post was first published.
         if self.date is None and self.first_published_at:
             self.date = timezone.localdate(self.first_published_at)
-        return super().save(*args, **kwargs)
+        result = super().save(*args, **kwargs)
+        # Tags are a child relation, stored after post_save has already indexed the post with
+        # the old ones: index it again so a search for a new tag finds it straight away.
+        index.insert_or_update_object(self)
+        return result
 
-    @property
+    @cached_property
     def authors(self) -> list[Author]:
-        return [link.author for link in self.author_links.all()]
+        links = self.author_links.all()
+        if "author_links" not in getattr(self, "_prefetched_objects_cache", {}):
+            # Not prefetched by a listing: fetch the authors with their links, in one query.
+            links = links.select_related("author")
+        return [link.author for link in links]
+
+    @cached_property
+    def tag_list(self) -> list[Tag]:
+        return list(self.tags.all())
 
     @property
     def published_at(self) -> datetime.datetime | None:
@@ -318,7 +340,7 @@ class BlogPage(BasePage):
                 }
                 for author in self.authors
             ],
-            "keywords": [tag.name for tag in self.tags.all()],
+            "keywords": [tag.name for tag in self.tag_list],
             "publisher": {
                 "@type": "Organization",
                 "name": SiteSettings.for_request(request).site_name,

@@ -1,0 +1,89 @@
+"""Database queries per page stay flat as posts and tags grow (no N+1 in listings or posts)."""
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests.factories import (
+    AuthorFactory,
+    BlogPageFactory,
+    DocPageFactory,
+    ImageFactory,
+    every_block_body,
+)
+
+pytest_plugins = ["tests.site_content"]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("rendering")]
+
+URLS = [
+    "/",
+    "/blog/",
+    "/blog/?page=2",
+    "/blog/tags/deploy/",
+    "/blog/tags/",
+    "/blog/2026/",
+    "/blog/the-post/",
+    "/docs/",
+    "/docs/guide/",
+    "/search/?q=deploy",
+    "/sitemap.xml",
+]
+# Feeds render each post in full (its body's images are looked up per post), so they hold at
+# most blog.feeds.FEED_LENGTH (20) posts: flat once there are more posts than that.
+FEED_URLS = ["/blog/feed/atom/", "/blog/tags/deploy/feed/rss/"]
+
+
+def add_posts(count: int, start: int, authors, image) -> None:
+    for number in range(start, start + count):
+        BlogPageFactory(
+            title=f"Post {number}",
+            date=datetime.date(2026, 1, 1) + datetime.timedelta(days=number),
+            tags=["deploy", f"topic-{number}", f"series-{number % 3}"],
+            authors=authors,
+            summary="deploy notes",
+            hero_image=image,
+            hero_alt="A hero",
+            body=every_block_body(image=image),
+        )
+
+
+def queries_for(client, url: str) -> int:
+    client.get(url)  # warm up: renditions and site settings are created on first use
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(queries)
+
+
+def test_queries_per_page_do_not_grow_from_5_to_50_posts(client):
+    authors = [AuthorFactory(name="Ada"), AuthorFactory(name="Grace")]
+    image = ImageFactory()
+    BlogPageFactory(
+        title="The post",
+        date=datetime.date(2026, 6, 1),
+        tags=["deploy"],
+        authors=authors,
+        hero_image=image,
+        hero_alt="A hero",
+        body=every_block_body(image=image),
+    )
+    guide = DocPageFactory(title="Guide")
+    DocPageFactory(title="Guide child", parent=guide)
+    add_posts(4, start=1, authors=authors, image=image)
+    few = {url: queries_for(client, url) for url in URLS}
+
+    add_posts(20, start=5, authors=authors, image=image)
+    full_feeds = {url: queries_for(client, url) for url in FEED_URLS}
+
+    add_posts(25, start=25, authors=authors, image=image)
+    for number in range(10):
+        DocPageFactory(title=f"More docs {number}", parent=guide if number % 2 else None)
+    many = {url: queries_for(client, url) for url in URLS}
+
+    assert many == few
+    assert {url: queries_for(client, url) for url in FEED_URLS} == full_feeds
+    # And the numbers stay small enough to notice when a change adds a query per item.
+    assert few["/blog/"] <= 15, few
+    assert few["/blog/the-post/"] <= 20, few
