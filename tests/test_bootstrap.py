@@ -39,6 +39,10 @@ bootstrap = load_script(SCRIPT)
 # The apps this checkout deploys to, whatever a bootstrap named them, and names for a new fork.
 CURRENT_PRODUCTION = tomllib.loads((ROOT / "fly.toml").read_text())["app"]
 CURRENT_QA = tomllib.loads((ROOT / "fly.qa.toml").read_text())["app"]
+# This project's own apps are named after it (pyproject's name), QA with -qa: in a fork, the names
+# a bootstrap replaced.
+PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["name"]
+PROJECT_APPS = [PROJECT, f"{PROJECT}-qa"]
 NEW = "my-blog" if CURRENT_PRODUCTION != "my-blog" else "another-blog"
 NEW_QA = f"{NEW}-qa"
 QA_DATABASE = NEW_QA.replace("-", "_")
@@ -681,11 +685,12 @@ def test_help_explains_the_steps_and_the_make_target_runs_it(checkout):
 # Template hygiene
 
 
-def test_only_the_fly_configs_and_workflows_name_the_fly_apps():
-    places = app_name_places(ROOT, [CURRENT_PRODUCTION, CURRENT_QA])
+def test_only_the_fly_configs_and_workflows_name_this_projects_fly_apps():
+    places = app_name_places(ROOT, PROJECT_APPS)
     assert not places, (
-        "These name the Fly apps, which a fork's bootstrap would leave behind; refer to them as "
-        "production's / QA's app (or the app in fly.toml) instead:\n" + "\n".join(places)
+        "These name this project's Fly apps, which a fork's bootstrap would leave behind: say "
+        "production's / QA's app (the app in fly.toml), or my-blog in examples:\n"
+        + "\n".join(places)
     )
 
 
@@ -730,7 +735,7 @@ def test_fork_rehearsal_a_renamed_copy_keeps_no_old_name_and_passes_its_own_test
     )
     assert f'app = "{NEW}"' in (fork / "fly.toml").read_text()
     assert f'app = "{NEW_QA}"' in (fork / "fly.qa.toml").read_text()
-    leftovers = app_name_places(fork, [CURRENT_PRODUCTION, CURRENT_QA])
+    leftovers = app_name_places(fork, PROJECT_APPS)
     assert not leftovers, "\n".join(leftovers)
     # The fork's own tests: its configs, its workflows, and its name rule, now for the new names.
     tests = subprocess.run(
@@ -743,7 +748,7 @@ def test_fork_rehearsal_a_renamed_copy_keeps_no_old_name_and_passes_its_own_test
             "no:cacheprovider",
             "tests/test_fly_config.py",
             "tests/test_workflows.py",
-            "tests/test_bootstrap.py::test_only_the_fly_configs_and_workflows_name_the_fly_apps",
+            "tests/test_bootstrap.py::test_only_the_fly_configs_and_workflows_name_this_projects_fly_apps",
         ],
         cwd=fork,
         # SQLite: a PostgreSQL DATABASE_URL would point the copy at this run's test database.
