@@ -649,6 +649,57 @@ def test_bad_input_is_a_usage_error_naming_the_fix_and_nothing_runs(
     assert fly.commands() == []
 
 
+def run_on_a_terminal(checkout: Path, answers: list[str], env: dict[str, str]):
+    """The script with a terminal for standard input, answering its questions in order."""
+    terminal, script_side = os.openpty()
+    try:
+        process = subprocess.Popen(
+            [str(SCRIPT), "--directory", str(checkout)],
+            stdin=script_side,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            text=True,
+        )
+        os.write(terminal, "".join(answer + "\n" for answer in answers).encode())
+        out, err = process.communicate(timeout=120)
+    finally:
+        os.close(script_side)
+        os.close(terminal)
+    return process.returncode, out, err
+
+
+def test_on_a_terminal_it_asks_for_what_is_missing_then_for_a_go_ahead(fly, checkout):
+    # App, QA app (default), organisation (default), region, database, media, domain (none), go.
+    answers = [NEW, "", "", "fra", "sqlite", "volume", "", "y"]
+    status, out, err = run_on_a_terminal(checkout, answers, environment_for(fly))
+    assert status == 0, err
+    for question in (
+        "Production app name (becomes <name>.fly.dev): ",
+        f"QA app name [{NEW_QA}]: ",
+        "Fly organisation [personal]: ",
+        "Database: mpg, postgres or sqlite [mpg]: ",
+        "Create these on Fly (billed to organisation personal) and rewrite the files? [y/N]",
+    ):
+        assert question in out
+    # The plan (which only looks) comes before the question, the changes after it.
+    question = out.index("Create these on Fly")
+    assert out.index(f"would run: flyctl apps create {NEW} --org personal") < question
+    assert out.index(f"+ flyctl apps create {NEW} --org personal") > question
+    assert [volume["name"] for volume in fly.app(NEW_QA)["volumes"]] == ["data"]
+
+
+def test_on_a_terminal_anything_but_yes_stops_before_any_change(fly, checkout):
+    before = snapshot(checkout)
+    answers = [NEW, "", "", "fra", "", "", "", "n"]
+    status, _, err = run_on_a_terminal(checkout, answers, environment_for(fly))
+    assert status == 2
+    assert "stopped before changing anything" in err
+    assert snapshot(checkout) == before
+    assert fly.commands()
+    assert all(is_read(command) for command in fly.commands())
+
+
 def test_missing_flyctl_names_the_install_fix(checkout):
     result = run(checkout, "--app", NEW, "--region", "fra", "--dry-run", env=clean_environment())
     assert result.returncode == 2
