@@ -172,21 +172,25 @@ class Importer:
         self.records_by_page = {
             record.page_id: record for record in self.records.values() if record.page_id
         }
-        touched_parents: set[str | None] = set()
+        self.touched_parents: set[str | None] = set()
         ordered = self._tree_order(sources, parsed)
         for source in ordered:
             if source.path in failures:
                 self.outcomes.append(failures.pop(source.path))
                 continue
-            outcome = self._import(parsed[source.path])
-            self.outcomes.append(outcome)
-            if outcome.status in (CREATED, UPDATED):
-                touched_parents.add(source.parent)
+            self.outcomes.append(self._import(parsed[source.path]))
         self.outcomes.extend(failures.values())
 
         if not self.dry_run:
-            for parent in touched_parents:
-                self._reorder(parent, [s for s in ordered if s.parent == parent], parsed)
+            moved: set[int] = set()
+            for parent in self.touched_parents:
+                siblings = [source for source in ordered if source.parent == parent]
+                moved |= self._reorder(parent, siblings, parsed)
+            for outcome in self.outcomes:
+                page = self.pages.get(outcome.path)
+                if outcome.status == UNCHANGED and page is not None and page.pk in moved:
+                    outcome.status = UPDATED
+                    outcome.note = "moved to its place among its siblings"
 
         for path, record in sorted(self.records.items()):
             if path in self.present or path in self.renamed:
@@ -283,6 +287,8 @@ class Importer:
             if action in (CREATED, UPDATED) and not self.dry_run:
                 with transaction.atomic():
                     page, wrote = self._write(item, parent, decision)
+                # The file changed, so its place among its siblings may have too.
+                self.touched_parents.add(item.source.parent)
                 if not wrote and decision.renamed_from is None:
                     action = UNCHANGED
         except ContentError as error:
@@ -571,19 +577,18 @@ class Importer:
 
     # --- Order among siblings --------------------------------------------------------------
 
-    def _reorder(self, parent_path: str | None, sources: list[SourceFile], parsed):
+    def _reorder(self, parent_path: str | None, sources: list[SourceFile], parsed) -> set[int]:
         """Put the file pages under one parent in the files' order (pages editors added there
-        keep their places relative to the neighbours they had)."""
-        if parent_path is None:
-            return
-        parent = self.pages.get(parent_path)
+        keep their places relative to the neighbours they had); returns the moved pages' ids."""
+        moved: set[int] = set()
+        if parent_path is None or not sources:
+            return moved
+        try:
+            parent = self.pages.get(parent_path) or self._parent_page(sources[0])
+        except ContentError:
+            return moved
         if parent is None:
-            try:
-                parent = self._parent_page(sources[0]) if sources else None
-            except ContentError:
-                return
-        if parent is None:
-            return
+            return moved
         children = set(parent.get_children().values_list("pk", flat=True))
         wanted = sorted(
             (source for source in sources if source.path in parsed and source.path in self.pages),
@@ -596,18 +601,21 @@ class Importer:
                     pk for pk in parent.get_children().values_list("pk", flat=True) if pk in desired
                 ]
                 if current == desired:
-                    return
+                    break
                 if position == 0:
                     if current[0] != desired[0]:
                         Page.objects.get(pk=desired[0]).move(
                             Page.objects.get(pk=current[0]), pos="left"
                         )
+                        moved.add(desired[0])
                     continue
                 previous = current.index(desired[position - 1])
                 if current[previous + 1] != desired[position]:
                     Page.objects.get(pk=desired[position]).move(
                         Page.objects.get(pk=desired[position - 1]), pos="right"
                     )
+                    moved.add(desired[position])
+        return moved
 
     # --- Messages --------------------------------------------------------------------------
 
