@@ -32,6 +32,7 @@ RUN --mount=type=cache,target=/root/.cache/uv \
 COPY manage.py ./
 COPY config/ config/
 COPY blog/ blog/
+COPY pagecache/ pagecache/
 COPY templates/ templates/
 COPY static/ static/
 COPY site/ site/

@@ -161,7 +161,7 @@ def test_env_values_are_strings_the_settings_can_read(which):
 
 @both
 def test_vm_memory_fits_the_measured_footprint(which):
-    # scripts/image-test measured ~320 MB for two workers plus the publishing loop; below 512 MB
+    # scripts/image-test measured ~330 MB for two workers plus the publishing loop; below 512 MB
     # only with swap (swap_size_mb) and one worker.
     config = load(which)
     (vm,) = config["vm"]
