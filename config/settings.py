@@ -352,23 +352,18 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "{levelname} {name}: {message}", "style": "{"}},
-    "filters": {"one_line": {"()": "config.log_filters.OneLine"}},
-    "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
-        "console_one_line": {
-            "class": "logging.StreamHandler",
-            "formatter": "plain",
-            "filters": ["one_line"],
-        },
-    },
+    "filters": {"one_warning_line": {"()": "config.log_filters.OneWarningLine"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     # Log level for everything else (DEBUG, INFO, WARNING, ERROR).
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL") or "INFO"},
     "loggers": {
         # Wagtail runs its background tasks in-process; one line per task is noise.
         "django_tasks": {"level": "WARNING"},
-        # An unknown Host is a client's mistake (400): one warning line, no traceback.
+        # An unknown Host is a client's mistake (400): one warning line, no traceback. Django
+        # logs it as an error; the filter sits on the logger so every handler sees a warning.
         "django.security.DisallowedHost": {
-            "handlers": ["console_one_line"],
+            "handlers": ["console"],
+            "filters": ["one_warning_line"],
             "level": "WARNING",
             "propagate": False,
         },
