@@ -294,7 +294,8 @@ class BlogPage(BasePage):
 
     @cached_property
     def tag_list(self) -> list[Tag]:
-        return list(self.tags.all())
+        """The post's tags in alphabetical order (from a listing's prefetch when there is one)."""
+        return sorted(self.tags.all(), key=lambda tag: tag.name.lower())
 
     @property
     def published_at(self) -> datetime.datetime | None:

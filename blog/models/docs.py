@@ -36,6 +36,7 @@ class DocsTree:
             .descendant_of(docs_index)
             .order_by("path")
             .defer_streamfields()
+            .specific()
         )
         self.current = current
 
