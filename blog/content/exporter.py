@@ -340,7 +340,9 @@ class Exporter:
                 "\\" + line if line.startswith("-- ") else line for line in wrap(markdown, indent=2)
             )
         if attribution.strip():
-            lines.append(f"-- {escape_text(attribution.strip())}")
+            name = escape_text(attribution.strip())
+            # "-- -" would be a horizontal rule.
+            lines.append(f"-- \\{name}" if name.startswith("-") else f"-- {name}")
         return self.quote_lines(lines)
 
     def table_markdown(self, value) -> str:

@@ -292,7 +292,9 @@ class BodyParser:
                 "an image stands alone in its paragraph, with blank lines around it", line
             )
         image = images[0]
-        alt_text = image.content.strip()
+        # The alt text as plain text (the token's content is the Markdown source of it).
+        alt = Token("inline", "", 0, map=inline.map, children=image.children or [])
+        alt_text = self.plain_text(alt, "an image's alt text")
         if not alt_text:
             raise ContentError(
                 "an image needs alt text: ![what the image shows](path), for readers who "

@@ -24,7 +24,7 @@ ENTITY = re.compile(r"&(#?\w+;)")
 UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
 # What would start a block of its own at the beginning of a line (a heading, quote, list item,
 # thematic break, setext underline, fence or embed), and where its backslash goes.
-LINE_START = re.compile(r"^(?:#|>|[-+*](?=\s|$)|=|-+\s*$|\{embed|~~~)")
+LINE_START = re.compile(r"^(?:#|>|[-+*](?=\s|$)|=|[|:\s-]*-[|:\s-]*$|\{embed|~~~)")
 ORDERED_MARKER = re.compile(r"^(\d{1,9})([.)])(?=\s|$)")
 # Exported paragraphs are wrapped at this width, like the hand-written files.
 WRAP_WIDTH = 99
