@@ -17,6 +17,7 @@ install: ## Install the locked dependencies into .venv (installs uv when missing
 
 run: install ## Set up everything and serve the site on http://127.0.0.1:8000 (SQLite, DEBUG on)
 	@$(LOCAL_ENV) $(MANAGE) migrate --noinput -v 0
+	@$(LOCAL_ENV) $(MANAGE) load_content -v 0
 	@$(LOCAL_ENV) $(MANAGE) create_local_admin
 	@$(LOCAL_ENV) $(MANAGE) collectstatic --noinput -v 0
 	@echo "Serving http://127.0.0.1:$${PORT:-8000}/ (admin at /admin/). Ctrl-C stops it."
