@@ -13,6 +13,9 @@ bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"  
 
 # Sync workers: one request each at a time. 2 fit a 256 MB machine (see `make bench`).
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+# gunicorn's sync worker, except that on SIGTERM it also answers connections already waiting in
+# the listen queue instead of leaving them to be reset (config/gunicorn_worker.py).
+worker_class = "config.gunicorn_worker.DrainingSyncWorker"
 
 # Import Django once in the master so workers fork warm: faster cold starts, shared memory.
 preload_app = True
