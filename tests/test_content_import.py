@@ -740,3 +740,20 @@ def test_dry_run_reports_malformed_files(small_site):
 def test_a_missing_folder_is_a_clear_error(tmp_path):
     with pytest.raises(CommandError, match="is not a folder"):
         call_command("load_content", "--path", str(tmp_path / "nowhere"), stdout=io.StringIO())
+
+
+def test_a_renamed_file_whose_page_an_editor_changed_is_skipped_not_reported_gone(
+    small_site, editor
+):
+    load(small_site)
+    edit_in_admin(DocPage.objects.get(slug="first"), editor, "The editor's summary.")
+    (small_site / "docs/01-first.md").rename(small_site / "docs/04-first.md")
+
+    output = load(small_site)
+
+    line = next(line for line in output.splitlines() if "docs/04-first.md" in line)
+    assert line.startswith("skipped")
+    assert "renamed from" in line
+    assert "docs/01-first.md" not in output.replace(line, "")
+    assert "0 removed-from-files" in load(small_site)
+    assert DocPage.objects.get(slug="first").summary == "The editor's summary."

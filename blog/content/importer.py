@@ -289,6 +289,12 @@ class Importer:
                     page, wrote = self._write(item, parent, decision)
                 # The file changed, so its place among its siblings may have too.
                 self.touched_parents.add(item.source.parent)
+            elif decision.renamed_from and not self.dry_run:
+                # Skipped, but the record follows the file, so the old name is not reported gone.
+                with transaction.atomic():
+                    self._move_record(decision.record, path)
+            if decision.renamed_from:
+                self.renamed.add(decision.renamed_from)
                 if not wrote and decision.renamed_from is None:
                     action = UNCHANGED
         except ContentError as error:
@@ -416,14 +422,14 @@ class Importer:
                 # The file that made this page is gone and this one has its place: a rename.
                 record, renamed_from = owner, owner.path
             elif page.revisions.exists() and not self.force:
-                return Decision(
-                    SKIPPED,
-                    page=page,
-                    note=(
+                if item.source.kind in (POST, DOC):
+                    note = (
                         "a page made in the admin already has this address; change the file's "
                         "slug, or take the page over with --force"
-                    ),
-                )
+                    )
+                else:
+                    note = "edited in the admin before any import; --force applies the file"
+                return Decision(SKIPPED, page=page, note=note)
             else:
                 # A page no editor has touched (the migrations' home and index pages).
                 return Decision(UPDATED, page=page, record=ContentSource(path=path))
@@ -490,6 +496,13 @@ class Importer:
         page = model.objects.get(pk=page.pk)
         self._save_record(record, item, page, revision)
         return page, True
+
+    def _move_record(self, record: ContentSource, path: str):
+        old_path = record.path
+        record.path = path
+        record.save(update_fields=["path"])
+        self.records.pop(old_path, None)
+        self.records[path] = record
 
     def _save_record(self, record: ContentSource, item: ParsedFile, page: Page, revision):
         old_path = record.path if record.pk else None
