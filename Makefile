@@ -10,7 +10,7 @@ LOCAL_ENV := DJANGO_DEBUG=1 HOST=127.0.0.1 PORT=$${PORT:-8000}
 .PHONY: help install run migrate test lint fmt bench
 
 help: ## List the targets
-	@grep -hE '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-16s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z][a-z0-9-]*:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-16s %s\n", $$1, $$2}'
 
 install: ## Install the locked dependencies into .venv (installs uv when missing)
 	@$(UV) sync --frozen --quiet
@@ -23,8 +23,20 @@ run: install ## Set up everything and serve the site on http://127.0.0.1:8000 (S
 	@echo "Serving http://127.0.0.1:$${PORT:-8000}/ (admin at /admin/). Ctrl-C stops it."
 	@$(LOCAL_ENV) $(UV) run --frozen gunicorn -c config/gunicorn.conf.py config.wsgi
 
-test: install ## Run the whole test suite (DATABASE_URL selects PostgreSQL)
-	@$(UV) run --frozen pytest
+# Both suites run even when the first fails, so one report shows everything that is broken.
+test: install ## Run the unit and integration tests, then the browser suite (DATABASE_URL selects PostgreSQL)
+	@status=0; $(UV) run --frozen pytest --ignore=tests/e2e || status=$$?; \
+	$(E2E) || status=$$?; exit $$status
+
+.PHONY: e2e
+# A failed test leaves a trace and a screenshot (and a video where the browser build can record
+# one) in test-results/, which the pipeline uploads. E2E_ARGS adds pytest options: --headed,
+# --browser firefox, -k editor, --tracing on.
+E2E_OPTIONS := --tracing retain-on-failure --screenshot only-on-failure --video retain-on-failure --output test-results
+E2E = $(UV) run --frozen pytest tests/e2e $(E2E_OPTIONS) $(if $(BASE_URL),--base-url "$(BASE_URL)") $(E2E_ARGS)
+
+e2e: install ## Browser tests in Chromium against BASE_URL, or a local production-like server when unset
+	@$(E2E)
 
 lint: install ## Check formatting and lint (ruff format --check, ruff check, djLint)
 	@$(UV) run --frozen ruff format --check .
