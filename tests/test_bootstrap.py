@@ -324,31 +324,12 @@ def test_a_real_run_creates_everything_with_these_calls_in_this_order(fly, check
 
 
 def test_a_real_run_rewrites_the_configs_and_the_workflow_defaults(fly, checkout):
-    result = run(
-        checkout,
-        "--app",
-        NEW,
-        "--region",
-        "syd",
-        "--org",
-        "acme",
-        "--yes",
-        env=environment_for(fly),
-    )
+    arguments = ("--app", NEW, "--region", "syd", "--org", "acme", "--yes")
+    result = run(checkout, *arguments, env=environment_for(fly))
     assert result.returncode == 1  # acme is not one of the fake's organisations
     assert "organisation 'acme' is not one of yours: personal (pass --org)" in result.stderr
     fly.update(orgs=["personal", "acme"])
-    result = run(
-        checkout,
-        "--app",
-        NEW,
-        "--region",
-        "syd",
-        "--org",
-        "acme",
-        "--yes",
-        env=environment_for(fly),
-    )
+    result = run(checkout, *arguments, env=environment_for(fly))
     assert result.returncode == 0, result.stderr
     production = tomllib.loads((checkout / "fly.toml").read_text())
     qa = tomllib.loads((checkout / "fly.qa.toml").read_text())
