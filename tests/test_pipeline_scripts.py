@@ -187,6 +187,27 @@ def test_ensure_running_explains_an_app_with_no_machine_and_no_release(fly):
     assert f"deploy once with scripts/fly-deploy-image --app {QA}" in result.stderr
 
 
+def test_ensure_running_lets_a_first_deploy_go_ahead_when_asked(fly):
+    fly.add_app(QA, [], released=False)
+    result = run("fly-ensure-running", "--app", QA, "--before-first-deploy-ok", env=script_env(fly))
+    assert result.returncode == 0, result.stderr
+    assert "has never been deployed" in result.stderr
+    assert fly.machines(QA) == []
+
+
+def test_ensure_running_still_fails_after_a_deploy_when_no_machine_starts(fly):
+    # The flag only forgives "never deployed": a deployed app whose machine never becomes healthy
+    # still fails, so the pipeline's check after deploying means something.
+    fly.add_app(QA, [{"state": "stopped", "healthy": False}])
+    result = run(
+        "fly-ensure-running",
+        *("--app", QA, "--before-first-deploy-ok", "--timeout", "1"),
+        env=script_env(fly),
+    )
+    assert result.returncode == 1
+    assert "has no started machine with passing health checks" in result.stderr
+
+
 def test_ensure_running_dry_run_lists_but_starts_nothing(fly):
     fly.add_app(QA, [{"id": "148e2d0a7b5c81", "state": "stopped"}])
     result = run("fly-ensure-running", "--app", QA, "--dry-run", env=script_env(fly))
