@@ -5,7 +5,8 @@
 #   production  python:3.13-slim + only the venv, the app and its static files, as a non-root user
 #
 # Build and run:   docker build --target production --build-arg GIT_SHA=$(git rev-parse HEAD) -t flight-log .
-#                  docker run -e SECRET_KEY=... -e MIGRATE_ON_START=1 -p 8000:8000 flight-log
+#                  docker run -e SECRET_KEY=... -e MIGRATE_ON_START=1 -e ALLOWED_HOSTS=localhost \
+#                    -e SECURE_SSL_REDIRECT=0 -p 8000:8000 flight-log   (plain HTTP on localhost)
 # Test:            docker build --target test -t flight-log:test . && docker run --rm flight-log:test
 # `make image-test` does all of this and browses the running container.
 
