@@ -287,6 +287,8 @@ class Importer:
             if action in (CREATED, UPDATED) and not self.dry_run:
                 with transaction.atomic():
                     page, wrote = self._write(item, parent, decision)
+                if not wrote and decision.renamed_from is None:
+                    action = UNCHANGED
                 # The file changed, so its place among its siblings may have too.
                 self.touched_parents.add(item.source.parent)
             elif decision.renamed_from and not self.dry_run:
@@ -295,8 +297,6 @@ class Importer:
                     self._move_record(decision.record, path)
             if decision.renamed_from:
                 self.renamed.add(decision.renamed_from)
-                if not wrote and decision.renamed_from is None:
-                    action = UNCHANGED
         except ContentError as error:
             self._forget_new_images()
             return self._failure(path, error)
