@@ -279,15 +279,6 @@ def reference_problems() -> list[str]:
     return sorted(set(problems))
 
 
-# What site/ mentions that another issue is still building. Only these are tolerated (as an
-# expected failure), and only while they are missing; everything else fails the test.
-PENDING = {
-    "make target `e2e` is not in the Makefile": (
-        "issue 6 (the end-to-end browser suite) adds `make e2e`"
-    ),
-}
-
-
 def test_every_command_path_target_and_name_in_site_exists():
     found = mentions()
     # The extraction itself finds the kinds of things it checks.
@@ -296,22 +287,9 @@ def test_every_command_path_target_and_name_in_site_exists():
     assert any("scripts/" in mention.text for mention in found)
     assert any(UPPER_NAME.match(mention.text) for mention in found)
     problems = reference_problems()
-    pending = [problem for problem in problems if any(item in problem for item in PENDING)]
-    missing = [problem for problem in problems if problem not in pending]
-    assert not missing, "site/ mentions things this repository does not have:\n" + "\n".join(
-        missing
+    assert not problems, "site/ mentions things this repository does not have:\n" + "\n".join(
+        problems
     )
-    if pending:
-        pytest.xfail(
-            "waiting for other issues: "
-            + "; ".join(
-                sorted(
-                    {reason for item, reason in PENDING.items() if any(item in p for p in pending)}
-                )
-            )
-            + "\n"
-            + "\n".join(pending)
-        )
 
 
 # --- Links between pages --------------------------------------------------------------------
