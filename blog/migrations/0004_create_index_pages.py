@@ -40,9 +40,12 @@ def create_index_pages(apps, schema_editor):
     now = timezone.now()
     for model_name, title, slug, summary in SECTIONS:
         model = apps.get_model("blog", model_name)
-        if model.objects.exists() or Page.objects.filter(
-            path__startswith=home.path, depth=home.depth + 1, slug=slug
-        ).exists():
+        if (
+            model.objects.exists()
+            or Page.objects.filter(
+                path__startswith=home.path, depth=home.depth + 1, slug=slug
+            ).exists()
+        ):
             continue
         siblings = Page.objects.filter(path__startswith=home.path, depth=home.depth + 1)
         last = siblings.order_by("-path").values_list("path", flat=True).first()
@@ -64,7 +67,9 @@ def create_index_pages(apps, schema_editor):
             first_published_at=now,
             last_published_at=now,
         )
-        home.numchild = Page.objects.filter(path__startswith=home.path, depth=home.depth + 1).count()
+        home.numchild = Page.objects.filter(
+            path__startswith=home.path, depth=home.depth + 1
+        ).count()
         Page.objects.filter(pk=home.pk).update(numchild=home.numchild)
 
 

@@ -73,7 +73,6 @@ class BlogIndexPage(RoutablePageMixin, BasePage):
     body = StreamField(BaseStreamBlock(), blank=True, help_text="Shown above the list of posts.")
 
     content_panels = [*Page.content_panels, FieldPanel("summary"), FieldPanel("body")]
-    search_fields = [*BasePage.search_fields]
 
     parent_page_types = ["blog.HomePage"]
     subpage_types = ["blog.BlogPage"]
