@@ -154,6 +154,10 @@ if env_bool("RELEASE_COMMAND") and env_str("DATABASE_DIRECT_URL"):
 DATABASE_CONN_MAX_AGE = env_int("DATABASE_CONN_MAX_AGE", 300)
 # Use psycopg's connection pool instead of persistent connections (for threaded workers).
 DATABASE_POOL = env_bool("DATABASE_POOL", default=False)
+# Seconds to wait for a PostgreSQL connection. Without a limit, a database that does not answer
+# at all (a network partition, a stopped machine) holds a sync worker until gunicorn kills it,
+# and the reader gets no page; with one, the reader gets the 503 page in a few seconds.
+DATABASE_CONNECT_TIMEOUT = env_int("DATABASE_CONNECT_TIMEOUT", 5)
 
 
 def _database(url: str) -> dict:
@@ -176,13 +180,17 @@ def _database(url: str) -> dict:
     elif engine == "django.db.backends.postgresql":
         # Safe behind PgBouncer in transaction mode (Fly Managed Postgres's pooled URL).
         config["DISABLE_SERVER_SIDE_CURSORS"] = True
+        # A connect_timeout in DATABASE_URL's query string wins.
+        config.setdefault("OPTIONS", {}).setdefault("connect_timeout", DATABASE_CONNECT_TIMEOUT)
         if DATABASE_POOL:
             config["CONN_MAX_AGE"] = 0
-            config.setdefault("OPTIONS", {})["pool"] = {
+            config["OPTIONS"]["pool"] = {
                 "min_size": 1,
                 "max_size": 4,
                 "max_lifetime": 600,
                 "max_idle": 300,
+                # How long a request waits for a pooled connection, likewise.
+                "timeout": DATABASE_CONNECT_TIMEOUT,
             }
         else:
             config["CONN_MAX_AGE"] = DATABASE_CONN_MAX_AGE
