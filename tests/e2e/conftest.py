@@ -102,9 +102,51 @@ def remote_target(url: str, admin_path: str) -> Target:
     return Target(url, False, admin_path, user, password, writes)
 
 
+# Runs in `manage.py shell`: the shipped content, then the throwaway admin (its password comes
+# from the environment, never a command line). One process saves a Django start-up.
+IMPORT_CONTENT_AND_ADD_ADMIN = """
+import os
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+call_command("load_content", verbosity=0)
+name = os.environ["E2E_ADMIN_USER"]
+get_user_model().objects.create_superuser(
+    name, f"{name}@example.invalid", os.environ["E2E_ADMIN_PASSWORD"]
+)
+"""
+
+
+def start_manage(env: dict[str, str], *args: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "manage.py", *args],
+        cwd=server.ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def finish(process: subprocess.Popen, what: str) -> None:
+    output, _ = process.communicate()
+    if process.returncode != 0:
+        raise RuntimeError(f"{what} failed:\n{output}")
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+
+
 @contextlib.contextmanager
 def local_target(workdir: Path, admin_path: str):
-    """Start the production-like server with the shipped content and a throwaway admin."""
+    """Start the production-like server with the shipped content and a throwaway admin.
+
+    The slow steps overlap where they can: collectstatic (which compresses every file) runs
+    beside the migrations, and the content import beside gunicorn's start-up.
+    """
     data_dir, static_root = workdir / "data", workdir / "static"
     admin_user, admin_password = "e2e-editor", secrets.token_urlsafe(24)
     with server.throwaway_database(os.environ.get("DATABASE_URL")) as database_url:
@@ -112,51 +154,41 @@ def local_target(workdir: Path, admin_path: str):
         env = server.production_env(
             data_dir, STATIC_ROOT=str(static_root), ADMIN_PATH=admin_path, **database
         )
-        # collectstatic (compressing every file) and the database set-up are independent:
-        # running them side by side saves most of a minute.
-        collect = subprocess.Popen(
-            [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
-            cwd=server.ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+        collect = start_manage(env, "collectstatic", "--noinput", "-v", "0")
+        content = None
         try:
             server.manage(env, "migrate", "--noinput", "-v", "0")
-            server.manage(env, "load_content", "-v", "0")
-            server.manage(
-                {**env, "DJANGO_SUPERUSER_PASSWORD": admin_password},
-                "createsuperuser",
-                "--noinput",
-                "--username",
-                admin_user,
-                "--email",
-                f"{admin_user}@example.invalid",
+            content = start_manage(
+                {**env, "E2E_ADMIN_USER": admin_user, "E2E_ADMIN_PASSWORD": admin_password},
+                "shell",
+                "-c",
+                IMPORT_CONTENT_AND_ADD_ADMIN,
             )
+            finish(collect, "manage.py collectstatic")
+            with server.run_server(
+                data_dir,
+                static_root,
+                prepare=False,
+                database_url=database_url,
+                ADMIN_PATH=admin_path,
+                # Plain HTTP here (see the module docstring); on Fly the proxy terminates TLS.
+                SECURE_SSL_REDIRECT="0",
+                SECURE_HSTS_SECONDS="0",
+            ) as running:
+                finish(content, "manage.py load_content (and adding the admin)")
+                yield Target(
+                    running.url,
+                    True,
+                    admin_path,
+                    admin_user,
+                    admin_password,
+                    writes_allowed=True,
+                    local_server=running,
+                )
         finally:
-            output, _ = collect.communicate()
-        if collect.returncode != 0:
-            raise RuntimeError(f"manage.py collectstatic failed:\n{output}")
-        with server.run_server(
-            data_dir,
-            static_root,
-            prepare=False,
-            database_url=database_url,
-            ADMIN_PATH=admin_path,
-            # Plain HTTP here (see the module docstring); on Fly the proxy terminates TLS.
-            SECURE_SSL_REDIRECT="0",
-            SECURE_HSTS_SECONDS="0",
-        ) as running:
-            yield Target(
-                running.url,
-                True,
-                admin_path,
-                admin_user,
-                admin_password,
-                writes_allowed=True,
-                local_server=running,
-            )
+            stop(collect)
+            if content is not None:
+                stop(content)
 
 
 @pytest.fixture(scope="session")
