@@ -6,7 +6,6 @@ the database row, polled at most every PAGE_CACHE_POLL_SECONDS, so on a multi-ma
 change reaches every machine within that time; on the machine that made it, on the next request.
 """
 
-import contextlib
 import os
 import time
 
@@ -16,6 +15,11 @@ from django.db.models import F
 
 from pagecache.models import Generation
 
+# After a failed poll, the database is left alone this long. A database that does not answer at
+# all costs each attempt DATABASE_CONNECT_TIMEOUT, and readers of cached pages would pay it every
+# PAGE_CACHE_POLL_SECONDS; this way one reader in this many seconds does.
+FAILED_POLL_BACKOFF_SECONDS = 30
+
 
 class GenerationClock:
     """This process's view of the current generation."""
@@ -23,7 +27,7 @@ class GenerationClock:
     def __init__(self):
         self._marker_mtime = None
         self._database_value = None
-        self._polled_at = 0.0
+        self._next_poll_at = 0.0
 
     @property
     def marker(self):
@@ -36,18 +40,20 @@ class GenerationClock:
         except FileNotFoundError:
             marker_mtime = 0
         now = time.monotonic()
-        if now - self._polled_at >= settings.PAGE_CACHE_POLL_SECONDS:
-            self._polled_at = now
-            # Database down: keep serving what we have (the outage page covers misses).
-            with contextlib.suppress(DatabaseError):
+        if now >= self._next_poll_at:
+            self._next_poll_at = now + settings.PAGE_CACHE_POLL_SECONDS
+            try:
                 self._database_value = (
                     Generation.objects.values_list("value", flat=True).filter(pk=1).first()
                 )
+            except DatabaseError:
+                # Database down: keep serving what we have (the outage page covers misses).
+                self._next_poll_at = time.monotonic() + FAILED_POLL_BACKOFF_SECONDS
         return (marker_mtime, self._database_value)
 
     def forget(self) -> None:
         """Poll the database on the next call (used after this process bumps)."""
-        self._polled_at = 0.0
+        self._next_poll_at = 0.0
 
 
 clock = GenerationClock()

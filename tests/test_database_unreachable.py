@@ -1,16 +1,19 @@
 """A database that accepts connections but never answers (a network partition, a stopped machine
-behind a private address): readers get the 503 page quickly, and no worker is killed."""
+behind a private address): readers get the 503 page quickly, no worker is killed, and readers of
+cached pages do not wait on the database."""
 
 import http.client
 import socket
 import threading
+import time
+from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import pytest
+from django.db import OperationalError
 
+from pagecache import generation
 from tests import server
-
-pytestmark = pytest.mark.slow
 
 VIA_FLY_PROXY = {"Host": "localhost", "X-Forwarded-Proto": "https"}
 # Longer than gunicorn's worker timeout (30 s), so a killed worker shows as a dropped connection.
@@ -59,6 +62,7 @@ def silent_database():
     listener.close()
 
 
+@pytest.mark.slow
 def test_a_database_that_never_answers_gives_the_503_page_not_a_killed_worker(
     silent_database, tmp_path, static_root
 ):
@@ -76,3 +80,49 @@ def test_a_database_that_never_answers_gives_the_503_page_not_a_killed_worker(
         assert "database is not answering" in body
         assert server.fetch(site.url + "/healthz", {"Host": "172.19.2.10:8000"}).status == 200
         assert "WORKER TIMEOUT" not in site.log_text()
+
+
+def test_cached_pages_ask_a_failing_database_once_per_backoff_not_once_per_poll(
+    monkeypatch, settings
+):
+    """Each cached page checks whether content changed (pagecache.generation). With a database
+    that does not answer, every check waits DATABASE_CONNECT_TIMEOUT; after one failure the
+    checks stop for FAILED_POLL_BACKOFF_SECONDS, so readers of cached pages rarely wait."""
+    settings.PAGE_CACHE_POLL_SECONDS = 2
+    now = [1000.0]
+    monkeypatch.setattr(
+        generation, "time", SimpleNamespace(monotonic=lambda: now[0], time_ns=time.time_ns)
+    )
+    attempts = []
+    database_answers = [False]
+
+    class Rows:
+        def values_list(self, *args, **kwargs):
+            attempts.append(now[0])
+            if not database_answers[0]:
+                raise OperationalError("connection timeout expired")
+            return self
+
+        def filter(self, **kwargs):
+            return self
+
+        def first(self):
+            return 7
+
+    monkeypatch.setattr(generation, "Generation", SimpleNamespace(objects=Rows()))
+    clock = generation.GenerationClock()
+
+    # A cached page every 0.3 s for just under the backoff: one attempt, at the first page.
+    backoff = generation.FAILED_POLL_BACKOFF_SECONDS
+    for _ in range(int(backoff / 0.3)):
+        clock.current()
+        now[0] += 0.3
+    assert attempts == [1000.0]
+
+    # The database is back: the next check after the backoff sees it, and polling resumes.
+    database_answers[0] = True
+    now[0] = 1000.0 + backoff + 0.1
+    assert clock.current()[1] == 7
+    now[0] += settings.PAGE_CACHE_POLL_SECONDS
+    clock.current()
+    assert len(attempts) == 3
