@@ -29,6 +29,8 @@ class DrainingSyncWorker(SyncWorker):
     def run(self):
         super().run()
         for listener, client, address in self.take_waiting_connections():
+            # Still alive as far as the master's timeout is concerned.
+            self.notify()
             self.handle(listener, client, address)
 
     def take_waiting_connections(self) -> list:
