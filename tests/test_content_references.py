@@ -19,6 +19,13 @@ from blog.content import frontmatter
 from blog.content.layout import classify
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# The Docker image's test stage is built without .github (see .dockerignore), and the content names
+# workflow variables: there, and only there, the check cannot be complete. Host runs cover it.
+if not (ROOT / ".github").is_dir() and (
+    Path("/.dockerenv").exists() or Path("/run/.containerenv").exists()
+):
+    pytest.skip(".github is not in the Docker build context", allow_module_level=True)
 SITE = ROOT / "site"
 
 # Where the repository defines the settings and environment variables it reads.
