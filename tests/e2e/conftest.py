@@ -5,7 +5,8 @@ The site is BASE_URL (`make e2e BASE_URL=https://...` or `--base-url`) when give
 unless E2E_ALLOW_WRITES=1 with E2E_ADMIN_USER and E2E_ADMIN_PASSWORD. Otherwise one
 production-like server is started for the session: gunicorn + whitenoise with DEBUG off, a fresh
 database (SQLite, or a throwaway PostgreSQL database when DATABASE_URL names one), the shipped
-content imported from site/ and a throwaway admin account.
+content imported from site/ and a throwaway admin account. ADMIN_PATH names the admin's path
+when it is not /admin/, as it does for the site's own settings.
 
 That local server speaks plain HTTP, so it runs with SECURE_SSL_REDIRECT=0 and no HSTS, as the
 pipeline's local QA stand-in does. Sending X-Forwarded-Proto: https instead would make Django
