@@ -35,6 +35,11 @@ class SecurityHeadersMiddleware:
     """Adds Permissions-Policy everywhere, and swaps the strict public Content-Security-Policy
     for the admin's, which needs inline styles and scripts that Wagtail's editor uses.
 
+    Wagtail renders a preview by sending a made-up request for the page's public URL through
+    the whole middleware stack (Page.make_preview_request), so its path is not the admin's.
+    Such requests are marked (is_preview, is_dummy); they keep the public policy but may be
+    framed by the admin's preview panel (PREVIEW_CSP).
+
     Must sit below django.middleware.csp.ContentSecurityPolicyMiddleware in MIDDLEWARE so this
     runs first on the way out and the CSP middleware sees the override.
     """
@@ -48,6 +53,8 @@ class SecurityHeadersMiddleware:
         response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         if request.path.startswith(self.admin_prefix):
             response._csp_config = settings.ADMIN_CSP
+        elif getattr(request, "is_preview", False) or getattr(request, "is_dummy", False):
+            response._csp_config = settings.PREVIEW_CSP
         return response
 
 

@@ -346,6 +346,9 @@ ADMIN_CSP = {
     "frame-src": [CSP.SELF, "https:"],
     "frame-ancestors": [CSP.SELF],
 }
+# A preview in the editor is the public page as readers will get it, under the public policy,
+# except that the admin (same origin) may show it in its preview panel's frame.
+PREVIEW_CSP = {**SECURE_CSP, "frame-ancestors": [CSP.SELF]}
 
 # --- Page cache (pagecache/) -----------------------------------------------------------------
 

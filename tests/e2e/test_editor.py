@@ -21,10 +21,6 @@ from tests.e2e.helpers import BLOG_INDEX, eventually
 from tests.e2e.wagtail_admin import WagtailAdmin
 
 FEED = f"{BLOG_INDEX}feed/rss/"
-# Wagtail renders the preview through the public site's middleware, so the preview panel's frame
-# gets the public CSP's frame-ancestors 'none' and stays blank: see
-# test_the_preview_panel_shows_the_draft_under_the_admin_csp.
-PREVIEW_PANEL_BLOCKED = r"frame-ancestors 'none'"
 # Autosave runs while the post is half-written; the server refuses a draft whose block still
 # lacks a required field with a 400, which the browser logs. The editor shows "Autosave paused".
 AUTOSAVE_REFUSED = r"status of 400 .*/pages/(add/blog/blogpage/\d+|\d+/edit)/\]$"
@@ -121,7 +117,6 @@ def search_hits(reader: Page, word: str) -> list[str]:
 def test_an_editor_writes_publishes_edits_unpublishes_and_deletes_a_post(
     admin: WagtailAdmin, post: Post, new_context, page_problems
 ):
-    page_problems.expect(PREVIEW_PANEL_BLOCKED)
     page_problems.expect(AUTOSAVE_REFUSED)
     reader = new_context().new_page()
     titles_before, feed_before = listed_titles(reader), feed_titles(reader)
@@ -172,13 +167,6 @@ def test_an_editor_writes_publishes_edits_unpublishes_and_deletes_a_post(
     assert search_hits(reader, post.word) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="Wagtail renders previews through the public middleware stack, so the frame gets the "
-    "public CSP (frame-ancestors 'none') instead of ADMIN_CSP; config/security.py decides by "
-    "request path only",
-)
 def test_the_preview_panel_shows_the_draft_under_the_admin_csp(
     admin: WagtailAdmin, post: Post, page_problems
 ):
