@@ -356,3 +356,24 @@ def test_dependabot_watches_python_docker_and_actions():
     for update in config["updates"]:
         assert update["directory"] == "/"
         assert update["schedule"]["interval"] in {"daily", "weekly", "monthly"}
+
+
+# The docs page that explains the pipeline to readers
+
+
+def documented_jobs() -> dict[str, set[str]]:
+    """The job table of site/docs/pipeline/index.md: job name -> the jobs it says it needs."""
+    text = (ROOT / "site" / "docs" / "pipeline" / "index.md").read_text()
+    rows = re.findall(r"^\| `([\w-]+)` \| ([^|]+) \|", text, re.MULTILINE)
+    return {job: set(re.findall(r"`([\w-]+)`", needed)) for job, needed in rows}
+
+
+def test_the_pipeline_docs_page_lists_every_job_with_what_it_needs(pipeline):
+    in_yaml = {name: set(needs(job)) for name, job in pipeline["jobs"].items()}
+    assert documented_jobs() == in_yaml
+
+
+def test_the_pipeline_docs_page_describes_every_job_in_the_workflows_order(pipeline):
+    text = (ROOT / "site" / "docs" / "pipeline" / "index.md").read_text()
+    notes = text.split("## Notes on each job", 1)[1].split("\n## ", 1)[0]
+    assert re.findall(r"\*\*([\w-]+)\*\*", notes) == list(pipeline["jobs"])
