@@ -52,6 +52,9 @@ if not SECRET_KEY:
             " (or export SECRET_KEY=... locally; DJANGO_DEBUG=1 uses a generated local key)"
         )
     SECRET_KEY = _local_secret_key()
+# Earlier keys, comma-separated, still accepted for values signed before a rotation (sessions,
+# password reset links) but never used to sign. Unset once those have expired.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
 
 # --- Hosts ----------------------------------------------------------------------------------
 

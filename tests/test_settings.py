@@ -228,3 +228,60 @@ def test_system_checks_pass_on_the_configured_database(tmp_path):
         timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_secret_key_fallbacks_are_empty_unless_set(tmp_path):
+    assert settings_under(PRODUCTION, tmp_path, "SECRET_KEY_FALLBACKS") == {
+        "SECRET_KEY_FALLBACKS": []
+    }
+    env = {**PRODUCTION, "SECRET_KEY_FALLBACKS": "old-key-one, old-key-two,"}
+    values = settings_under(env, tmp_path, "SECRET_KEY_FALLBACKS")
+    assert values["SECRET_KEY_FALLBACKS"] == ["old-key-one", "old-key-two"]
+
+
+# Signs a value and an editor's session hash with whatever key the process runs with, or checks
+# ones made earlier: what a rotation must keep working (the docs' "Rotate without signing out").
+SIGNED_UNDER = """
+import json, os, sys
+os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
+import django; django.setup()
+from django.contrib.auth import get_user_model
+from django.core import signing
+from django.utils.crypto import constant_time_compare
+editor = get_user_model()(username="editor", password="pbkdf2_sha256$1$salt$hash")
+if sys.argv[1] == "sign":
+    print(json.dumps([signing.dumps("reset-me"), editor.get_session_auth_hash()]))
+else:
+    value, session_hash = json.loads(sys.argv[2])
+    try:
+        signed_ok = signing.loads(value) == "reset-me"
+    except signing.BadSignature:
+        signed_ok = False
+    session_ok = any(
+        constant_time_compare(session_hash, candidate)
+        for candidate in [editor.get_session_auth_hash(), *editor.get_session_auth_fallback_hash()]
+    )
+    print(json.dumps([signed_ok, session_ok]))
+"""
+
+
+def signed_under(env: dict[str, str], tmp_path, *args: str):
+    result = subprocess.run(
+        [sys.executable, "-c", SIGNED_UNDER, *args],
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "DATA_DIR": str(tmp_path), **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_rotating_with_the_old_key_as_a_fallback_keeps_signed_values_and_sessions(tmp_path):
+    old_key, new_key = "o" * 50, "n" * 50
+    signed = json.dumps(signed_under({**PRODUCTION, "SECRET_KEY": old_key}, tmp_path, "sign"))
+    rotated = {**PRODUCTION, "SECRET_KEY": new_key}
+    assert signed_under(rotated, tmp_path, "check", signed) == [False, False]
+    with_fallback = {**rotated, "SECRET_KEY_FALLBACKS": old_key}
+    assert signed_under(with_fallback, tmp_path, "check", signed) == [True, True]
