@@ -24,8 +24,11 @@ run: install ## Set up everything and serve the site on http://127.0.0.1:8000 (S
 	@$(LOCAL_ENV) $(UV) run --frozen gunicorn -c config/gunicorn.conf.py config.wsgi
 
 # Both suites run even when the first fails, so one report shows everything that is broken.
+# The unit and integration tests run in parallel, one process per CPU (PYTEST_WORKERS=0: one
+# process), each test file kept in one process so its fixtures are built once.
+PYTEST_WORKERS ?= auto
 test: install ## Run the unit and integration tests, then the browser suite (DATABASE_URL selects PostgreSQL)
-	@status=0; $(UV) run --frozen pytest --ignore=tests/e2e || status=$$?; \
+	@status=0; $(UV) run --frozen pytest --ignore=tests/e2e -n $(PYTEST_WORKERS) --dist loadfile || status=$$?; \
 	$(E2E) || status=$$?; exit $$status
 
 .PHONY: e2e
