@@ -27,9 +27,12 @@ if settings.SERVE_LOCAL_MEDIA:
     # Image files kept on local disk (a volume on Fly), which nothing else serves; see
     # SERVE_LOCAL_MEDIA in settings. Documents stay behind Wagtail's /documents/ view, which
     # checks collection privacy. With a bucket, media links point at the bucket instead.
+    # Only the raster formats uploads may have: a file put there some other way (an SVG, which
+    # can carry script) is a 404, never served inline.
+    raster = "|".join(settings.WAGTAILIMAGES_EXTENSIONS)
     urlpatterns += [
         re_path(
-            rf"^{settings.MEDIA_URL.strip('/')}/(?P<path>(?:original_images|images)/.+)$",
+            rf"^{settings.MEDIA_URL.strip('/')}/(?P<path>(?:original_images|images)/.+\.(?i:{raster}))$",
             cache_control(public=True, max_age=86400)(serve),
             {"document_root": settings.MEDIA_ROOT},
         )

@@ -295,26 +295,30 @@ def test_uploaded_file_names_are_sanitised(uploads, settings):
 
 
 @pytest.fixture
-def stray_svg():
-    """An SVG in the folder the media route serves, put there the way no upload can."""
+def media_root(settings):
+    """The folder the media route serves image files from."""
     from pathlib import Path
 
     from django.urls import resolve
 
-    path = "original_images/stray-test-drawing.svg"
-    served_from = Path(resolve(f"/media/{path}").kwargs["document_root"])
-    (served_from / "original_images").mkdir(parents=True, exist_ok=True)
-    (served_from / path).write_bytes(SVG)
-    yield f"/media/{path}"
-    (served_from / path).unlink()
+    return Path(resolve("/media/original_images/x.png").kwargs["document_root"])
 
 
-def test_media_files_carry_the_strict_policy_so_a_stray_svg_runs_no_script(client, stray_svg):
+@pytest.mark.parametrize("name", ["stray-drawing.svg", "stray-drawing.SVG", "stray.html"])
+def test_media_route_serves_only_raster_images_so_a_stray_svg_is_never_served(
+    client, media_root, name
+):
     # No upload can put an SVG in media (above), but a file copied onto the volume by hand
-    # is still answered under the public policy: no inline script, and no sniffing.
-    response = client.get(stray_svg)
-    assert response.status_code == 200
-    policy = directives(response["Content-Security-Policy"])
-    assert policy["script-src"] == ["'self'"]
-    assert policy["object-src"] == ["'none'"]
-    assert response["X-Content-Type-Options"] == "nosniff"
+    # must not be served inline either: the route answers the upload formats only.
+    folder = media_root / "original_images"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_bytes(SVG)
+    (folder / "stray-photo.PNG").write_bytes(png())
+    try:
+        assert client.get(f"/media/original_images/{name}").status_code == 404
+        photo = client.get("/media/original_images/stray-photo.PNG")
+        assert photo.status_code == 200
+        assert photo["X-Content-Type-Options"] == "nosniff"
+    finally:
+        (folder / name).unlink()
+        (folder / "stray-photo.PNG").unlink()
