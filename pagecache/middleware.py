@@ -19,6 +19,7 @@ import brotli
 from django.conf import settings
 from django.http import HttpResponse, HttpResponseNotModified
 
+from pagecache import shared
 from pagecache.generation import clock
 
 ALLOWED_QUERY = re.compile(r"(?:page=\d{1,6})?")
@@ -165,8 +166,14 @@ class PageCacheMiddleware:
         entry = self.store.get(key)
         if entry is not None and entry.generation == generation:
             return entry.respond(request, "hit")
+        # A miss renders the page, with what every page shows kept from earlier requests.
+        shared.attach_site(request)
         response = self.get_response(request)
-        if request.method == "GET" and self.response_is_cacheable(response):
+        if (
+            self.store.max_bytes
+            and request.method == "GET"
+            and self.response_is_cacheable(response)
+        ):
             entry = Entry(response, generation)
             self.store.put(key, entry)
             return entry.respond(request, "miss")

@@ -22,6 +22,8 @@ DRAFT_ONLY_FIELDS = frozenset(
 SHOWN_APPS = {"blog", "taggit"}
 SHOWN_MODELS = {
     "wagtailcore.site",
+    # Making a page private must stop its cached copy reaching anonymous readers at once.
+    "wagtailcore.pageviewrestriction",
     "wagtailimages.image",
     "wagtaildocs.document",
     "wagtailredirects.redirect",
