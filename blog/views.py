@@ -10,6 +10,7 @@ from wagtail.models import Page
 from blog.models import BlogPage, DocPage
 from blog.models.base import absolute_url
 from blog.pagination import paginate
+from pagecache import shared
 
 RESULTS_PER_PAGE = 10
 # Longer queries are cut here: no reader types more, and the search index need not see it.
@@ -45,8 +46,7 @@ def search(request):
     results = None
     if words:
         matches = (
-            Page.objects.live()
-            .public()
+            shared.public(Page.objects.live())
             .type(BlogPage, DocPage)
             .specific()
             .search(words, operator="and")

@@ -1,10 +1,11 @@
 """What every page type shares: a summary, and the URLs and text search engines and feeds see."""
 
 from django.db import models
-from wagtail.models import Page
+from wagtail.models import Page, PageViewRestriction
 from wagtail.search import index
 
 from blog.blocks import table_of_contents
+from pagecache import shared
 
 
 def absolute_url(request, path: str) -> str:
@@ -31,9 +32,36 @@ class BasePage(Page):
     )
 
     search_fields = [*Page.search_fields, index.SearchField("summary")]
+    # Related objects fetched with a page of this type when a URL is routed to it.
+    route_select_related: tuple[str, ...] = ()
 
     class Meta:
         abstract = True
+
+    # --- Serving: fewer queries per request, same answers -----------------------------------
+
+    def route(self, request, path_components):
+        """Wagtail's routing, except that where every child must be of one page type (a blog
+        index's posts, docs under docs), the child comes specific in one query, not two."""
+        child_models = type(self).allowed_subpage_models() if path_components else []
+        if len(child_models) == 1:
+            child_model = child_models[0]
+            children = child_model.objects.child_of(self).filter(slug=path_components[0])
+            related = getattr(child_model, "route_select_related", ())
+            subpage = (children.select_related(*related) if related else children).first()
+            if subpage is not None:
+                subpage._cached_parent_obj = self  # as Wagtail does: get_parent() is free
+                return subpage.specific.route(request, path_components[1:])
+        # Another type of child (or none): Wagtail's own lookup, and its 404.
+        return super().route(request, path_components)
+
+    def get_view_restrictions(self):
+        """Wagtail's, answered from the restrictions kept per process when it can be."""
+        restriction_ids = shared.restriction_ids_for(self)
+        if restriction_ids is None:
+            return super().get_view_restrictions()
+        # An empty id list runs no query at all.
+        return PageViewRestriction.objects.filter(pk__in=restriction_ids)
 
     def get_meta_description(self) -> str:
         return self.search_description or self.summary

@@ -6,7 +6,7 @@ import re
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Case, Count, Prefetch, Q, Subquery, When
 from django.http import Http404
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -23,6 +23,7 @@ from blog.blocks import BaseStreamBlock
 from blog.models.base import BasePage, absolute_url
 from blog.models.site_settings import SiteSettings
 from blog.pagination import paginate
+from pagecache import shared
 
 POSTS_PER_PAGE = 10
 # Slugs a post cannot take, because the blog index's own routes answer them.
@@ -85,13 +86,13 @@ class BlogIndexPage(RoutablePageMixin, BasePage):
     def get_published_posts(self):
         """Live, public posts under this index, newest first.
 
-        `public()` reads every view restriction when it is called, so the queryset is built once
-        per page instance (one request) and cloned by each use.
+        `public()` reads every view restriction when it is called (unless the process keeps them,
+        pagecache.shared), so the queryset is built once per page instance (one request) and
+        cloned by each use.
         """
         if getattr(self, "_published_posts", None) is None:
             self._published_posts = (
-                BlogPage.objects.live()
-                .public()
+                shared.public(BlogPage.objects.live())
                 .descendant_of(self)
                 .order_by("-date", "-first_published_at", "-pk")
                 .defer_streamfields()
@@ -237,6 +238,9 @@ class BlogPage(BasePage):
     tags = ClusterTaggableManager(through=BlogPageTag, blank=True)
     body = StreamField(BaseStreamBlock())
 
+    # The lead image comes with the post when a URL is routed to it (BasePage.route).
+    route_select_related = ("hero_image",)
+
     content_panels = [
         *Page.content_panels,
         FieldPanel("summary"),
@@ -317,6 +321,10 @@ class BlogPage(BasePage):
         return max(1, math.ceil(words / READING_SPEED))
 
     def get_blog_index(self):
+        # Routing to the post fetched its parent already (BasePage.route).
+        parent = getattr(self, "_cached_parent_obj", None)
+        if isinstance(parent, BlogIndexPage) and parent.live:
+            return parent
         return BlogIndexPage.objects.ancestor_of(self).live().last()
 
     def get_structured_data(self, request) -> dict:
@@ -365,7 +373,8 @@ class BlogPage(BasePage):
         return context
 
     def get_neighbours(self, blog_index):
-        """The posts just before and after this one in the index's order (date, then time)."""
+        """The posts just before and after this one in the index's order (date, then time),
+        in one query."""
         posts = blog_index.get_published_posts().exclude(pk=self.pk)
         same_day = Q(date=self.date)
         if self.first_published_at:
@@ -377,6 +386,10 @@ class BlogPage(BasePage):
             )
         else:
             older, newer = Q(date__lt=self.date), Q(date__gt=self.date)
-        older_post = posts.filter(older).first()
-        newer_post = posts.filter(newer).order_by("date", "first_published_at", "pk").first()
-        return older_post, newer_post
+        older_first = posts.filter(older).values("pk")[:1]
+        newer_first = posts.filter(newer).order_by("date", "first_published_at", "pk")
+        pair = posts.filter(
+            Q(pk=Subquery(older_first)) | Q(pk=Subquery(newer_first.values("pk")[:1]))
+        ).annotate(is_newer=Case(When(newer, then=True), default=False))
+        found = {post.is_newer: post for post in pair}
+        return found.get(False), found.get(True)

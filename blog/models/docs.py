@@ -9,6 +9,7 @@ from wagtail.search import index
 
 from blog.blocks import BaseStreamBlock
 from blog.models.base import BasePage
+from pagecache import shared
 
 
 @dataclass
@@ -31,8 +32,7 @@ class DocsTree:
     def __init__(self, docs_index, current=None):
         self.index = docs_index
         self.pages = list(
-            Page.objects.live()
-            .public()
+            shared.public(Page.objects.live())
             .descendant_of(docs_index)
             .order_by("path")
             .defer_streamfields()

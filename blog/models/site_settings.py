@@ -7,6 +7,8 @@ from wagtail.admin.panels import FieldPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 from wagtail.fields import StreamField
 
+from pagecache import shared
+
 
 def default_site_name() -> str:
     return settings.WAGTAIL_SITE_NAME
@@ -49,3 +51,13 @@ class SiteSettings(BaseSiteSetting):
 
     class Meta:
         verbose_name = "site settings"
+
+    @classmethod
+    def for_site(cls, site):
+        """Wagtail's, kept per process between changes (pagecache.shared): every page shows it."""
+        if site is None or not shared.ProcessMemo.usable():
+            return super().for_site(site)
+        found = shared.memo.get(
+            ("site-settings", cls, site.pk), lambda: super(SiteSettings, cls).for_site(site)
+        )
+        return shared.own_copy(found)
