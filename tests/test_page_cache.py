@@ -5,11 +5,13 @@ import gzip
 import brotli
 import pytest
 from django.contrib.auth import get_user_model
-from wagtail.models import Site
+from django.db import transaction
+from wagtail.models import PageViewRestriction, Site
 
-from blog.models import HomePage
+from blog.models import BlogIndexPage, HomePage, SiteSettings
 from pagecache.generation import GenerationClock, bump
 from pagecache.models import Generation
+from pagecache.shared import memo
 
 pytestmark = pytest.mark.django_db
 
@@ -146,3 +148,56 @@ def test_another_machine_sees_a_bump_through_the_database(settings):
     # What a bump on another machine looks like from here: the row moves, the local file does not.
     Generation.objects.filter(pk=1).update(value=before[1] + 1)
     assert clock.current() != before
+
+
+def test_making_a_page_private_invalidates(client, committed):
+    assert client.get("/")["X-Cache"] == "miss"
+    with committed():
+        PageViewRestriction.objects.create(page=home(), restriction_type=PageViewRestriction.LOGIN)
+    response = client.get("/")
+    assert response.status_code == 302  # to the login page, not the cached public copy
+    assert "X-Cache" not in response
+
+
+# --- What every page shows, kept per process between misses (pagecache.shared) ---------------
+# Transactional like production: the process keeps nothing inside a transaction, and a commit
+# that changes content moves the generation. serialized_rollback restores the site's pages.
+
+
+@pytest.fixture
+def miss_renders(settings):
+    settings.PAGE_CACHE_MAX_MB = 0  # store no page: every request renders
+    memo.clear()
+    yield
+    memo.clear()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.usefixtures("miss_renders")
+def test_kept_site_data_follows_every_change_on_the_next_render(client):
+    client.get("/")  # the first render creates the site settings row
+    assert b"Operated by us" not in client.get("/").content
+    settings_row = SiteSettings.objects.get()
+    settings_row.footer_text = "Operated by us"
+    settings_row.save()
+    assert b"Operated by us" in client.get("/").content
+
+    blog_index = BlogIndexPage.objects.get()
+    assert b'href="/blog/"' in client.get("/").content
+    PageViewRestriction.objects.create(page=blog_index, restriction_type=PageViewRestriction.LOGIN)
+    # Gone from the header, and the index itself asks for a login.
+    assert b'href="/blog/"' not in client.get("/").content
+    assert client.get("/blog/").status_code == 302
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.usefixtures("miss_renders")
+def test_nothing_is_kept_inside_a_transaction(client):
+    client.get("/")
+    with transaction.atomic():
+        site_settings = SiteSettings.objects.get()
+        site_settings.footer_text = "Rolled back"
+        site_settings.save()
+        assert b"Rolled back" in client.get("/").content
+        transaction.set_rollback(True)
+    assert b"Rolled back" not in client.get("/").content
