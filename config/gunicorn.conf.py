@@ -4,8 +4,16 @@ Values come from the environment (PORT, HOST, WEB_CONCURRENCY, GUNICORN_TIMEOUT)
 file serves `make run`, the container and Fly.
 """
 
+import gc
 import os
 import sys
+
+# Loading Django and Wagtail creates hundreds of thousands of objects that live as long as the
+# process; the cyclic collector would walk them again and again while they load. It is off until
+# the app is loaded, then those objects are frozen out of its sight (when_ready, below). Only
+# when gunicorn runs this file: a test reading the settings keeps its collector.
+if "gunicorn" in os.path.basename(sys.argv[0]) or sys.argv[0].endswith("gunicorn/__main__.py"):
+    gc.disable()
 
 # Listen on every interface in the container (Fly's proxy connects from outside it);
 # `make run` sets HOST=127.0.0.1.
@@ -62,6 +70,15 @@ def _settings_or_exit():
 
 
 _settings_or_exit()
+
+
+def when_ready(server):
+    """The app is loaded (preload_app): collect once, then freeze what survived, so no worker's
+    collector ever touches those objects. Touching them would copy the master's shared memory
+    pages into each worker, one by one."""
+    gc.collect()
+    gc.freeze()
+    gc.enable()
 
 
 def pre_fork(server, worker):
