@@ -25,10 +25,11 @@ run: install ## Set up everything and serve the site on http://127.0.0.1:8000 (S
 
 # Both suites run even when the first fails, so one report shows everything that is broken.
 # The unit and integration tests run in parallel, one process per CPU (PYTEST_WORKERS=0: one
-# process), each test file kept in one process so its fixtures are built once.
+# process). `--dist load` hands tests out in collection order, so each process still runs the
+# transactional tests (which empty the database) after the others, as pytest-django orders them.
 PYTEST_WORKERS ?= auto
 test: install ## Run the unit and integration tests, then the browser suite (DATABASE_URL selects PostgreSQL)
-	@status=0; $(UV) run --frozen pytest --ignore=tests/e2e -n $(PYTEST_WORKERS) --dist loadfile || status=$$?; \
+	@status=0; $(UV) run --frozen pytest --ignore=tests/e2e -n $(PYTEST_WORKERS) --dist load || status=$$?; \
 	$(E2E) || status=$$?; exit $$status
 
 .PHONY: e2e

@@ -23,6 +23,13 @@ urlpatterns = [
     path("robots.txt", blog_views.robots_txt, name="robots_txt"),
 ]
 
+
+@cache_control(public=True, max_age=86400)
+def serve_local_media(request, path):
+    # MEDIA_ROOT is read per request, not when this module is imported.
+    return serve(request, path, document_root=settings.MEDIA_ROOT)
+
+
 if settings.SERVE_LOCAL_MEDIA:
     # Image files kept on local disk (a volume on Fly), which nothing else serves; see
     # SERVE_LOCAL_MEDIA in settings. Documents stay behind Wagtail's /documents/ view, which
@@ -33,8 +40,7 @@ if settings.SERVE_LOCAL_MEDIA:
     urlpatterns += [
         re_path(
             rf"^{settings.MEDIA_URL.strip('/')}/(?P<path>(?:original_images|images)/.+\.(?i:{raster}))$",
-            cache_control(public=True, max_age=86400)(serve),
-            {"document_root": settings.MEDIA_ROOT},
+            serve_local_media,
         )
     ]
 
