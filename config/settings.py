@@ -357,7 +357,8 @@ PREVIEW_CSP = {**SECURE_CSP, "frame-ancestors": [CSP.SELF]}
 
 # Whole pages for anonymous readers, kept in each worker's memory; off in DEBUG.
 PAGE_CACHE_ENABLED = env_bool("PAGE_CACHE", default=not DEBUG)
-# Memory per worker for cached pages (all encodings), in MB.
+# Memory per worker for cached pages (all encodings), in MB. 0 stores no page, so every request
+# renders (what `make bench` measures as an uncached render), still with pagecache.shared.
 PAGE_CACHE_MAX_MB = env_int("PAGE_CACHE_MAX_MB", 16)
 # How often a worker asks the database whether another machine published something, seconds.
 PAGE_CACHE_POLL_SECONDS = env_int("PAGE_CACHE_POLL_SECONDS", 2)
