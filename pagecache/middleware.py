@@ -44,7 +44,7 @@ def accepted_encodings(header: str) -> frozenset[str]:
 class Entry:
     """One stored page: its bodies per encoding and the headers to send with them."""
 
-    __slots__ = ("bodies", "etag", "generation", "headers", "size")
+    __slots__ = ("bodies", "etag", "generation", "header_stores", "headers", "size")
 
     def __init__(self, response, generation):
         body = response.content
@@ -71,6 +71,17 @@ class Entry:
             self.headers.append(("Cache-Control", "public, max-age=0, must-revalidate"))
         self.headers.append(("ETag", self.etag))
         self.size = sum(len(variant) for variant in self.bodies.values())
+        # Each encoding's full header set, checked and encoded once here rather than header by
+        # header on every hit (a third of a hit's time in Django's code): a hit copies it in.
+        self.header_stores = {}
+        for encoding, variant in self.bodies.items():
+            prepared = HttpResponse()
+            for name, value in self.headers:
+                prepared[name] = value
+            if encoding != "identity":
+                prepared["Content-Encoding"] = encoding
+            prepared["Content-Length"] = str(len(variant))
+            self.header_stores[encoding] = dict(prepared.headers._store)
 
     def respond(self, request, outcome: str):
         if self.etag in request.META.get("HTTP_IF_NONE_MATCH", ""):
@@ -85,11 +96,7 @@ class Entry:
                 "identity",
             )
             response = HttpResponse(self.bodies[encoding])
-            for name, value in self.headers:
-                response[name] = value
-            if encoding != "identity":
-                response["Content-Encoding"] = encoding
-            response["Content-Length"] = str(len(self.bodies[encoding]))
+            response.headers._store.update(self.header_stores[encoding])
         response["X-Cache"] = outcome
         return response
 
