@@ -203,6 +203,7 @@ class Sample:
     """Pages of the shipped content that the journeys need, found by browsing rather than
     named, so the suite follows the content as it changes."""
 
+    # A post with a code block and an image block.
     post_with_code: str
     docs_page_with_contents: str
     # The longest word in the newest post's title, which search must find.
@@ -216,7 +217,10 @@ def find_sample(browser: Browser, base_url: str) -> Sample:
         page.goto(BLOG_INDEX)
         newest_title = page.locator("main article h2 a").first.inner_text()
         search_word = max(re.findall(r"[A-Za-z]{4,}", newest_title), key=len)
-        post = _first_page_with(page, _links(page, "main article h2 a"), "main pre code")
+        # A post with a code block and an image, so both are checked (copy button, axe).
+        post = _first_page_with(
+            page, _links(page, "main article h2 a"), "main:has(pre code):has(figure img)"
+        )
         page.goto(DOCS_INDEX)
         docs_page = _first_page_with(
             page, _links(page, "main nav a"), "main nav[aria-labelledby='toc-heading'] a"
