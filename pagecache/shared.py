@@ -14,7 +14,7 @@ import copy
 import threading
 
 from django.conf import settings
-from django.db import connection
+from django.db import DatabaseError, connection
 
 from pagecache.generation import clock
 
@@ -128,7 +128,12 @@ def attach_site(request) -> None:
     from wagtail.models import Site
 
     key = ("site", split_domain_port(request._get_raw_host())[0], request.get_port())
-    site = memo.get(key, lambda: _site_with_specific_root(Site._find_for_request(request)))
+    try:
+        site = memo.get(key, lambda: _site_with_specific_root(Site._find_for_request(request)))
+    except DatabaseError:
+        # Database down: views that never needed the Site (robots.txt) still answer; pages
+        # look it up themselves and get the outage page as before.
+        return
     request._wagtail_site = own_copy(site) if site is not None else None
 
 
