@@ -28,9 +28,14 @@ run: install ## Set up everything and serve the site on http://127.0.0.1:8000 (S
 # process). `--dist load` hands tests out in collection order, so each process still runs the
 # transactional tests (which empty the database) after the others, as pytest-django orders them.
 PYTEST_WORKERS ?= auto
+UNIT = $(UV) run --frozen pytest --ignore=tests/e2e -n $(PYTEST_WORKERS) --dist load
 test: install ## Run the unit and integration tests, then the browser suite (DATABASE_URL selects PostgreSQL)
-	@status=0; $(UV) run --frozen pytest --ignore=tests/e2e -n $(PYTEST_WORKERS) --dist load || status=$$?; \
+	@status=0; $(UNIT) || status=$$?; \
 	$(E2E) || status=$$?; exit $$status
+
+.PHONY: unit
+unit: install ## Only the unit and integration tests (no browser), as the image's test stage runs them
+	@$(UNIT)
 
 .PHONY: e2e
 # A failed test leaves a trace and a screenshot (and a video where the browser build can record
