@@ -10,6 +10,8 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -40,6 +42,13 @@ def run_script(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
 def sqlite_tables(path) -> set[str]:
     with sqlite3.connect(path) as db:
         return {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+
+
+def wait_for_line(log: Path, text: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while text not in log.read_text():
+        assert time.monotonic() < deadline, f"{text!r} not in {log.name} within {timeout} s"
+        time.sleep(0.2)
 
 
 def children_of(pid: int) -> dict[int, str]:
@@ -130,6 +139,8 @@ def test_start_migrates_when_asked_serves_runs_the_loop_and_stops_cleanly_on_sig
         children = children_of(process.pid)
         assert any("publish_scheduled_loop" in command for command in children.values())
         assert any("gunicorn" in command for command in children.values())
+        # The loop is a process as soon as it starts, but runs once Django has loaded.
+        wait_for_line(tmp_path / "start.log", "publishing scheduled pages every 300 s")
 
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=60) == 0
