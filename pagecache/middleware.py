@@ -140,7 +140,9 @@ class PageCacheMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
         self.store = PageStore(settings.PAGE_CACHE_MAX_MB * 1024 * 1024)
-        self.bypass_prefixes = (f"/{settings.ADMIN_PATH}/", "/documents/")
+        # Media files stream (never stored) and need no database: they skip the cache entirely,
+        # so serving images asks nothing of a database that may be down.
+        self.bypass_prefixes = (f"/{settings.ADMIN_PATH}/", "/documents/", settings.MEDIA_URL)
 
     def request_is_cacheable(self, request) -> bool:
         return (

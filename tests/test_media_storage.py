@@ -10,6 +10,8 @@ import urllib.request
 
 import pytest
 from django.core.files.images import ImageFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from PIL import Image as PillowImage
 from wagtail.images import get_image_model
 
@@ -47,6 +49,20 @@ def test_image_rendition_on_local_disk_is_served_with_debug_off(client, settings
     assert response["Content-Type"] == "image/png"
     assert "max-age=86400" in response["Cache-Control"]
     assert PillowImage.open(io.BytesIO(body_of(response))).size == (40, 30)
+
+
+@pytest.mark.django_db
+def test_serving_an_image_asks_nothing_of_the_database_even_with_the_page_cache_on(
+    client, settings, tmp_path
+):
+    # During a database outage images must still be served, without waiting on a connection.
+    settings.PAGE_CACHE_ENABLED = True
+    settings.DATA_DIR = tmp_path
+    rendition = upload().get_rendition("fill-40x30")
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(rendition.url)
+    assert response.status_code == 200
+    assert [query["sql"] for query in queries] == []
 
 
 @pytest.mark.django_db
