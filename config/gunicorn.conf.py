@@ -87,3 +87,9 @@ def pre_fork(server, worker):
     from django.db import connections
 
     connections.close_all()
+
+
+def post_fork(server, worker):
+    """A reload (SIGHUP) runs this file again in the master, turning the collector off, and
+    when_ready does not run again: every worker turns it back on for itself."""
+    gc.enable()

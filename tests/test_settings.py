@@ -285,3 +285,25 @@ def test_rotating_with_the_old_key_as_a_fallback_keeps_signed_values_and_session
     assert signed_under(rotated, tmp_path, "check", signed) == [False, False]
     with_fallback = {**rotated, "SECRET_KEY_FALLBACKS": old_key}
     assert signed_under(with_fallback, tmp_path, "check", signed) == [True, True]
+
+
+def test_gunicorn_workers_run_with_the_garbage_collector_on_even_after_a_reload(tmp_path):
+    # Reading the config as gunicorn does (also on SIGHUP, in the master) turns the collector
+    # off for the app's import; when_ready turns it on once only, so each worker must too.
+    script = (
+        "import gc, runpy, sys\n"
+        "sys.argv[0] = 'gunicorn'\n"
+        "hooks = runpy.run_path('config/gunicorn.conf.py')\n"
+        "assert not gc.isenabled()\n"
+        "hooks['post_fork'](None, None)\n"
+        "print('worker gc enabled:', gc.isenabled())\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "DATA_DIR": str(tmp_path), "SECRET_KEY": "x" * 50},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.stdout.strip() == "worker gc enabled: True", result.stderr
