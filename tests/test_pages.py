@@ -306,6 +306,20 @@ def test_post_links_the_older_and_newer_posts(client):
     assert 'rel="next"><span class="pager-label">Newer</span> March</a>' in html
 
 
+def test_posts_of_the_same_day_and_time_link_to_each_other_in_listing_order(client):
+    # The importer gives every post of one day the same publication time.
+    published = datetime.datetime(2026, 2, 1, 9, 0, tzinfo=datetime.UTC)
+    posts = [
+        BlogPageFactory(title=title, date=datetime.date(2026, 2, 1)) for title in ("A", "B", "C")
+    ]
+    BlogPage.objects.filter(pk__in=[post.pk for post in posts]).update(first_published_at=published)
+    listed = [post.title for post in blog_index().get_published_posts()]
+    assert listed == ["C", "B", "A"]
+    html = text_of(client.get(posts[1].url))
+    assert 'rel="prev"><span class="pager-label">Older</span> A</a>' in html
+    assert 'rel="next"><span class="pager-label">Newer</span> C</a>' in html
+
+
 def test_publication_date_defaults_to_the_first_publication_day():
     post = BlogPageFactory(date=None)
     assert post.date == post.first_published_at.date()

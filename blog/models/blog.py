@@ -373,16 +373,22 @@ class BlogPage(BasePage):
         return context
 
     def get_neighbours(self, blog_index):
-        """The posts just before and after this one in the index's order (date, then time),
-        in one query."""
+        """The posts just before and after this one in the index's order (date, then time,
+        then id, as get_published_posts orders them), in one query. Posts imported for the same
+        day share a publication time, so the id settles ties."""
         posts = blog_index.get_published_posts().exclude(pk=self.pk)
         same_day = Q(date=self.date)
         if self.first_published_at:
-            older = Q(date__lt=self.date) | same_day & Q(
-                first_published_at__lt=self.first_published_at
+            same_time = same_day & Q(first_published_at=self.first_published_at)
+            older = (
+                Q(date__lt=self.date)
+                | same_day & Q(first_published_at__lt=self.first_published_at)
+                | same_time & Q(pk__lt=self.pk)
             )
-            newer = Q(date__gt=self.date) | same_day & Q(
-                first_published_at__gt=self.first_published_at
+            newer = (
+                Q(date__gt=self.date)
+                | same_day & Q(first_published_at__gt=self.first_published_at)
+                | same_time & Q(pk__gt=self.pk)
             )
         else:
             older, newer = Q(date__lt=self.date), Q(date__gt=self.date)
