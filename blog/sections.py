@@ -23,6 +23,12 @@ class SiteSections:
     def children(self) -> list[Page]:
         if self.root is None:
             return []
+        # The home page keeps its sections per process while the page cache may (its
+        # section_pages); None means only the database can say which are public.
+        kept = getattr(self.root, "section_pages", None)
+        sections = kept() if kept else None
+        if sections is not None:
+            return sections
         return list(
             self.root.get_children()
             .live()

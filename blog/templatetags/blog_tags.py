@@ -63,7 +63,6 @@ def page_meta(context) -> dict:
     from blog.models import SiteSettings
 
     request = context["request"]
-    _share_sections(request)
     page = context.get("page")
     site_settings = SiteSettings.for_request(request)
     site_name = site_settings.site_name
@@ -118,22 +117,6 @@ def page_meta(context) -> dict:
             },
         ]
     return meta
-
-
-def _share_sections(request) -> None:
-    """Give the request's SiteSections the home page's children kept per process
-    (HomePage.section_pages), so the header and feeds cost no query; unless the page cache is
-    off, or the sections were looked up already."""
-    if request is None or hasattr(request, "_flightlog_sections"):
-        return
-    from blog.sections import SiteSections
-
-    sections = SiteSections(request)
-    share = getattr(sections.root, "section_pages", None)
-    children = share() if share else None
-    if children is not None:
-        sections.children = children  # fills the cached_property
-        request._flightlog_sections = sections
 
 
 @register.simple_tag(takes_context=True)
