@@ -37,3 +37,20 @@ def production_server(tmp_path_factory, static_root):
         server.run_server(data_dir, static_root, database_url=database_url) as running,
     ):
         yield running
+
+
+@pytest.fixture
+def miss_renders(settings, tmp_path):
+    """The page cache on but storing no page (PAGE_CACHE_MAX_MB=0), so every request renders
+    with what pagecache.shared keeps per process, which starts and ends empty."""
+    from pagecache.shared import memo
+
+    settings.PAGE_CACHE_ENABLED = True
+    settings.PAGE_CACHE_MAX_MB = 0
+    settings.DATA_DIR = tmp_path
+    # No database polling: the every-2-seconds poll is one query that could land in any request,
+    # and the marker file alone carries this process's changes.
+    settings.PAGE_CACHE_POLL_SECONDS = 3600
+    memo.clear()
+    yield
+    memo.clear()

@@ -11,7 +11,6 @@ from wagtail.models import PageViewRestriction, Site
 from blog.models import BlogIndexPage, HomePage, SiteSettings
 from pagecache.generation import GenerationClock, bump
 from pagecache.models import Generation
-from pagecache.shared import memo
 
 pytestmark = pytest.mark.django_db
 
@@ -162,14 +161,6 @@ def test_making_a_page_private_invalidates(client, committed):
 # --- What every page shows, kept per process between misses (pagecache.shared) ---------------
 # Transactional like production: the process keeps nothing inside a transaction, and a commit
 # that changes content moves the generation. serialized_rollback restores the site's pages.
-
-
-@pytest.fixture
-def miss_renders(settings):
-    settings.PAGE_CACHE_MAX_MB = 0  # store no page: every request renders
-    memo.clear()
-    yield
-    memo.clear()
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)

@@ -108,17 +108,9 @@ POST_QUERY_CEILING = 6
 
 
 @pytest.fixture
-def miss_renders(rendering, settings, tmp_path):
-    from pagecache.shared import memo
-
-    settings.PAGE_CACHE_ENABLED = True
-    settings.PAGE_CACHE_MAX_MB = 0
-    settings.DATA_DIR = tmp_path
-    # The every-2-seconds generation poll is one query that could land in any request.
-    settings.PAGE_CACHE_POLL_SECONDS = 3600
-    memo.clear()
-    yield
-    memo.clear()
+def miss_renders(rendering, miss_renders):
+    """tests/conftest.py's, set up after `rendering`, which turns the page cache off."""
+    return miss_renders
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
