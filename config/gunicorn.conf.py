@@ -21,7 +21,7 @@ if "gunicorn" in os.path.basename(sys.argv[0]) or sys.argv[0].endswith("gunicorn
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"  # noqa: S104
 
 # Sync workers: one request each at a time. With the master and the publishing loop, 2 workers
-# need about 330 MB (proportional set size, measured by make image-test): fly.toml asks for 512 MB.
+# need about 270 MB (proportional set size, measured by make image-test): fly.toml asks for 512 MB.
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # gunicorn's sync worker, except that on SIGTERM it also answers connections already waiting in
 # the listen queue instead of leaving them to be reset (config/gunicorn_worker.py).
