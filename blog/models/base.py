@@ -55,6 +55,20 @@ class BasePage(Page):
         # Another type of child (or none): Wagtail's own lookup, and its 404.
         return super().route(request, path_components)
 
+    def get_indexed_instance(self):
+        """What the search index stores for this page: the page as saved in the database, never
+        the instance in hand.
+
+        Saving a draft (`save_revision`) saves the instance the editor's form filled in, draft
+        words and all, while the page's row keeps the published version. Whoever asks for the
+        page to be indexed, Wagtail's signal or our own code, the index gets the row: for a live
+        page what readers see, never a draft's words. The public search also lists live, public
+        pages only (blog.views.search), which covers pages that were never published.
+        """
+        if self.pk is None or self.specific_class is None:
+            return None
+        return self.specific_class.objects.filter(pk=self.pk).first()
+
     def get_view_restrictions(self):
         """Wagtail's, answered from the restrictions kept per process when it can be."""
         restriction_ids = shared.restriction_ids_for(self)

@@ -282,9 +282,11 @@ class BlogPage(BasePage):
         if self.date is None and self.first_published_at:
             self.date = timezone.localdate(self.first_published_at)
         result = super().save(*args, **kwargs)
-        # Tags are a child relation, stored after post_save has already indexed the post with
-        # the old ones: index it again so a search for a new tag finds it straight away.
-        index.insert_or_update_object(self)
+        if kwargs.get("update_fields") is None:
+            # Tags are a child relation, stored after post_save has already indexed the post
+            # with the old ones: index it again (as stored: BasePage.get_indexed_instance) so a
+            # search for a new tag finds it straight away.
+            index.insert_or_update_object(self)
         return result
 
     @cached_property
