@@ -1,5 +1,6 @@
 """Template tags for the reader's pages: absolute URLs, pagination links and JSON-LD."""
 
+import datetime
 import json
 
 from django import template
@@ -41,6 +42,17 @@ def page_link(context, number: int) -> str:
         query["page"] = number
     encoded = query.urlencode()
     return f"?{encoded}" if encoded else context["request"].path
+
+
+@register.filter
+def html_datetime(moment: datetime.datetime | None) -> str:
+    """A moment as HTML's `datetime` attribute takes it: UTC to the second (`2026-12-02T14:35:33Z`).
+
+    Django's `date:"c"` keeps the microseconds, and HTML allows at most three digits there.
+    """
+    if moment is None:
+        return ""
+    return moment.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @register.filter
