@@ -1,4 +1,4 @@
-"""Security middleware and helpers: admin CSP, Permissions-Policy, request size, client IP."""
+"""Security middleware and helpers: Permissions-Policy, request size, client IP."""
 
 from django.conf import settings
 from django.http import HttpResponse
@@ -31,30 +31,17 @@ def client_ip(request) -> str:
     return request.META.get("REMOTE_ADDR", "")
 
 
-class SecurityHeadersMiddleware:
-    """Adds Permissions-Policy everywhere, and swaps the strict public Content-Security-Policy
-    for the admin's, which needs inline styles and scripts that Wagtail's editor uses.
-
-    Wagtail renders a preview by sending a made-up request for the page's public URL through
-    the whole middleware stack (Page.make_preview_request), so its path is not the admin's.
-    Such requests are marked (is_preview, is_dummy); they keep the public policy but may be
-    framed by the admin's preview panel (PREVIEW_CSP).
-
-    Must sit below django.middleware.csp.ContentSecurityPolicyMiddleware in MIDDLEWARE so this
-    runs first on the way out and the CSP middleware sees the override.
-    """
+class PermissionsPolicyMiddleware:
+    """Adds Permissions-Policy to every response. (The Content-Security-Policy comes from
+    Django's middleware: the admin's views get theirs in config/urls.py, previews in
+    blog.models.base.BasePage.serve_preview.)"""
 
     def __init__(self, get_response):
         self.get_response = get_response
-        self.admin_prefix = f"/{settings.ADMIN_PATH}/"
 
     def __call__(self, request):
         response = self.get_response(request)
         response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
-        if request.path.startswith(self.admin_prefix):
-            response._csp_config = settings.ADMIN_CSP
-        elif getattr(request, "is_preview", False) or getattr(request, "is_dummy", False):
-            response._csp_config = settings.PREVIEW_CSP
         return response
 
 

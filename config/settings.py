@@ -110,8 +110,10 @@ MIDDLEWARE = [
     # Above the CSP and header middleware: a stored page keeps the headers they added.
     "pagecache.middleware.PageCacheMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
-    "config.security.SecurityHeadersMiddleware",
+    "config.security.PermissionsPolicyMiddleware",
     "django.middleware.http.ConditionalGetMiddleware",
+    # A session cookie holding characters Django never issues counts as none (config/sessions.py).
+    "config.sessions.IgnoreForgedSessionCookieMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -306,8 +308,6 @@ SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
-# Database sessions that ignore cookies holding keys Django never issues (config/sessions.py).
-SESSION_ENGINE = "config.sessions"
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True
@@ -338,8 +338,8 @@ SECURE_CSP = {
     "frame-ancestors": [CSP.NONE],
     "upgrade-insecure-requests": not DEBUG,
 }
-# The Wagtail admin's editor relies on inline styles and scripts; it gets a looser policy
-# (config.security.SecurityHeadersMiddleware) that still allows no other origins for code.
+# The Wagtail admin's editor relies on inline styles and scripts; its views get a looser policy
+# (csp_override in config/urls.py) that still allows no other origins for code.
 ADMIN_CSP = {
     **SECURE_CSP,
     "script-src": [CSP.SELF, CSP.UNSAFE_INLINE, CSP.UNSAFE_EVAL],
@@ -350,7 +350,8 @@ ADMIN_CSP = {
     "frame-ancestors": [CSP.SELF],
 }
 # A preview in the editor is the public page as readers will get it, under the public policy,
-# except that the admin (same origin) may show it in its preview panel's frame.
+# except that the admin (same origin) may show it in its preview panel's frame
+# (blog.models.base.BasePage.serve_preview).
 PREVIEW_CSP = {**SECURE_CSP, "frame-ancestors": [CSP.SELF]}
 
 # --- Page cache (pagecache/) -----------------------------------------------------------------

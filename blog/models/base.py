@@ -1,6 +1,8 @@
 """What every page type shares: a summary, and the URLs and text search engines and feeds see."""
 
+from django.conf import settings
 from django.db import models
+from django.views.decorators.csp import csp_override
 from wagtail.models import Page, PageViewRestriction
 from wagtail.search import index
 
@@ -68,6 +70,16 @@ class BasePage(Page):
         if self.pk is None or self.specific_class is None:
             return None
         return self.specific_class.objects.filter(pk=self.pk).first()
+
+    def serve_preview(self, request, mode_name):
+        """Wagtail's preview: the public page under the public policy, except that the admin's
+        preview panel (same origin) may frame it (settings.PREVIEW_CSP).
+
+        Wagtail renders a preview by sending a made-up request for the page's public URL
+        through the whole middleware stack, so Django's CSP middleware sees this response and
+        its policy, not the admin view's that shows it.
+        """
+        return csp_override(settings.PREVIEW_CSP)(super().serve_preview)(request, mode_name)
 
     def get_view_restrictions(self):
         """Wagtail's, answered from the restrictions kept per process when it can be."""
