@@ -51,11 +51,14 @@ def test_qa_and_production_are_different_apps():
     assert all(re.fullmatch(r"[a-z0-9][a-z0-9-]{1,61}[a-z0-9]", name) for name in names)
 
 
-def test_qa_runs_what_production_runs_except_for_name_and_idle_machines():
+def test_qa_runs_what_production_runs_except_for_name_idle_machines_and_the_e2e_editor():
     production, qa = load("production"), load("qa")
     for config in (production, qa):
         del config["app"]
         del config["http_service"]["min_machines_running"]
+    # Only QA may hold the browser tests' editor (ensure_e2e_editor refuses anywhere else).
+    assert qa["env"].pop("E2E_EDITOR_ALLOWED") == "1"
+    assert "E2E_EDITOR_ALLOWED" not in production["env"]
     assert qa == production
 
 
