@@ -101,6 +101,11 @@ def app_organisations(apps: list | None) -> dict[str, str]:
     }
 
 
+def organisation_slugs(listing: dict | None) -> set[str]:
+    """The slugs in `orgs list --json` (a map of slug to name)."""
+    return set(listing or {})
+
+
 def names(listing: list | None) -> set[str]:
     """The `name` of each item: secrets, volumes."""
     return {str(item.get("name")) for item in listing or [] if item.get("name")}

@@ -855,10 +855,17 @@ def command_volumes(world, words, flags, out):
             {
                 "id": volume["id"],
                 "name": volume["name"],
-                "region": volume["region"],
-                "size_gb": volume["size_gb"],
                 "state": "created",
+                "size_gb": volume["size_gb"],
+                "region": volume["region"],
+                "zone": "a1b2",
+                "encrypted": True,
                 "attached_machine_id": None,
+                "attached_alloc_id": None,
+                "created_at": "2026-11-01T10:00:00Z",
+                "host_dedication_id": "",
+                "snapshot_retention": 5,
+                "auto_backup_enabled": True,
             }
             for volume in app["volumes"]
         ]
