@@ -1,4 +1,4 @@
-"""The fake flyctl against flyctl's own source: the shapes recorded in tests/fakes/flyctl_shapes.json.
+"""The fake flyctl against flyctl's own source: the shapes in tests/fakes/flyctl_shapes.json.
 
 Three checks. The record names where each shape was read (file, commit, flyctl version) and that
 version is the one the workflows pin. The fake prints exactly the recorded shapes (no field the

@@ -1223,6 +1223,7 @@ class FakeFly:
         env["FAKE_FLY_LOG"] = str(self.log_path)
         env.pop("FLY_API_TOKEN", None)
         env.pop("FLY_ACCESS_TOKEN", None)
+        env.setdefault("PYTHON", sys.executable)  # the fakes' interpreter: no shim in between
         if self.token:
             env["FLY_API_TOKEN"] = self.token
         env.update(extra)
