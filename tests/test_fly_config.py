@@ -105,6 +105,17 @@ def test_https_is_forced_and_idle_machines_stop_and_start_on_demand(which):
 
 
 @both
+def test_fly_sends_a_machine_no_more_requests_than_its_workers_can_take_in_turn(which):
+    # Requests beyond the workers wait in gunicorn's backlog, out of Fly's reach; `make bench`
+    # shows throughput flat past a few per worker (the figures are in fly.toml's comment).
+    config = load(which)
+    workers = int(config["env"]["WEB_CONCURRENCY"])
+    concurrency = config["http_service"]["concurrency"]
+    assert workers <= concurrency["soft_limit"] <= 2 * workers
+    assert concurrency["hard_limit"] <= 5 * workers
+
+
+@both
 def test_no_statics_section_bypasses_whitenoises_cache_headers(which):
     assert "statics" not in load(which)
 
