@@ -64,7 +64,6 @@ READS = (
     "apps list",
     "secrets list",
     "mpg list",
-    "mpg databases list",
     "volumes list",
     "tokens list",
     "certs list",
