@@ -45,7 +45,6 @@ PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["name"
 PROJECT_APPS = [PROJECT, f"{PROJECT}-qa"]
 NEW = "my-blog" if CURRENT_PRODUCTION != "my-blog" else "another-blog"
 NEW_QA = f"{NEW}-qa"
-QA_DATABASE = NEW_QA.replace("-", "_")
 HAS_WORKFLOWS = (ROOT / ".github" / "workflows").is_dir()
 
 # Variables of the surrounding shell or CI that would change what the script does.
@@ -65,7 +64,6 @@ READS = (
     "apps list",
     "secrets list",
     "mpg list",
-    "mpg databases list",
     "volumes list",
     "tokens list",
     "certs list",
@@ -242,7 +240,7 @@ def test_dry_run_plans_every_step_for_a_new_name_and_changes_nothing(fly, checko
         "Database: Fly Managed Postgres",
         "Media: a Tigris bucket per app",
         "Secrets",
-        "Fly tokens for GitHub Actions",
+        "GitHub secrets: Fly tokens and the end-to-end editor",
     ]
     expected = [
         f"would rewrite fly.toml: app {CURRENT_PRODUCTION} -> {NEW}",
@@ -250,12 +248,15 @@ def test_dry_run_plans_every_step_for_a_new_name_and_changes_nothing(fly, checko
         f"would run: flyctl apps create {NEW} --org personal",
         f"would run: flyctl apps create {NEW_QA} --org personal",
         f"would run: flyctl mpg create --name {NEW}-db --org personal --region fra --plan basic",
-        f"would run: flyctl mpg databases create NEW_CLUSTER_ID --name {QA_DATABASE}",
-        f"would run: flyctl mpg attach NEW_CLUSTER_ID --app {NEW_QA} --database {QA_DATABASE}",
+        f"would run: flyctl mpg attach NEW_CLUSTER_ID --app {NEW}",
+        f"would run: flyctl mpg create --name {NEW_QA}-db --org personal --region fra --plan basic",
+        f"would run: flyctl mpg attach NEW_CLUSTER_ID --app {NEW_QA}",
         f"would run: flyctl storage create --name {NEW}-media --app {NEW} --public --yes",
         f"would run: flyctl secrets import --app {NEW_QA} --stage (SECRET_KEY on standard input)",
         "would run: flyctl tokens create org --org personal",
         "would show the new token once, for the GitHub secret FLY_API_TOKEN",
+        f"would run: flyctl secrets import --app {NEW_QA} --stage "
+        "(E2E_ADMIN_USER, E2E_ADMIN_PASSWORD on standard input)",
         "Dry run: nothing was changed.",
     ]
     if HAS_WORKFLOWS:
@@ -263,7 +264,7 @@ def test_dry_run_plans_every_step_for_a_new_name_and_changes_nothing(fly, checko
     for line in expected:
         assert line in out, line
     positions = [out.index(line) for line in expected[:-1]]
-    assert positions[:10] == sorted(positions[:10]), "steps are planned in order"
+    assert positions[:13] == sorted(positions[:13]), "steps are planned in order"
 
 
 def test_dry_run_without_a_fly_login_still_prints_the_whole_plan(fly, checkout):
@@ -281,8 +282,10 @@ def test_dry_run_without_a_fly_login_still_prints_the_whole_plan(fly, checkout):
 def test_a_real_run_creates_everything_with_these_calls_in_this_order(fly, checkout):
     result = run(checkout, "--app", NEW, "--region", "fra", "--yes", env=environment_for(fly))
     assert result.returncode == 0, result.stderr
-    (cluster,) = fly.state()["clusters"]
-    cluster_id = cluster["id"]
+    clusters = {cluster["name"]: cluster for cluster in fly.state()["clusters"]}
+    assert set(clusters) == {f"{NEW}-db", f"{NEW_QA}-db"}
+    production_cluster, qa_cluster = clusters[f"{NEW}-db"]["id"], clusters[f"{NEW_QA}-db"]["id"]
+    token_name = f"GitHub Actions for {NEW} (fly-bootstrap)"
     assert fly.commands() == [
         "auth whoami",
         "orgs list --json",
@@ -292,31 +295,37 @@ def test_a_real_run_creates_everything_with_these_calls_in_this_order(fly, check
         "mpg list --org personal --json",
         f"mpg create --name {NEW}-db --org personal --region fra --plan basic",
         "mpg list --org personal --json",
-        f"mpg attach {cluster_id} --app {NEW}",
+        f"mpg attach {production_cluster} --app {NEW}",
         f"secrets import --app {NEW} --stage",
-        f"mpg databases list {cluster_id} --json",
-        f"mpg databases create {cluster_id} --name {QA_DATABASE}",
-        f"mpg attach {cluster_id} --app {NEW_QA} --database {QA_DATABASE}",
+        f"mpg create --name {NEW_QA}-db --org personal --region fra --plan basic",
+        "mpg list --org personal --json",
+        f"mpg attach {qa_cluster} --app {NEW_QA}",
         f"secrets import --app {NEW_QA} --stage",
         f"storage create --name {NEW}-media --app {NEW} --public --yes",
         f"storage create --name {NEW_QA}-media --app {NEW_QA} --public --yes",
         f"secrets import --app {NEW} --stage",
         f"secrets import --app {NEW_QA} --stage",
         "tokens list --scope org --org personal",
-        f"tokens create org --org personal --name GitHub Actions for {NEW} (fly-bootstrap)",
+        f"tokens create org --org personal --name {token_name} --json",
+        f"secrets import --app {NEW_QA} --stage",
     ]
     production, qa = fly.app(NEW), fly.app(NEW_QA)
     assert production["org"] == qa["org"] == "personal"
-    assert cluster["attached_apps"] == [NEW, NEW_QA]
-    assert cluster["databases"] == ["fly-db", QA_DATABASE]
-    assert production["secrets"]["DATABASE_URL"].endswith("/fly-db")
-    assert qa["secrets"]["DATABASE_URL"].endswith(f"/{QA_DATABASE}")
+    # Defect 7: QA's credentials reach QA's own cluster only, never production's.
+    assert clusters[f"{NEW}-db"]["attached_apps"] == [NEW]
+    assert clusters[f"{NEW_QA}-db"]["attached_apps"] == [NEW_QA]
+    assert production_cluster in production["secrets"]["DATABASE_URL"]
+    assert production_cluster not in qa["secrets"]["DATABASE_URL"]
     for app in (production, qa):
         pooled, direct = app["secrets"]["DATABASE_URL"], app["secrets"]["DATABASE_DIRECT_URL"]
         assert "@pgbouncer." in pooled
         assert direct == pooled.replace("@pgbouncer.", "@direct.")
         assert {"BUCKET_NAME", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"} <= set(app["secrets"])
         assert len(app["secrets"]["SECRET_KEY"]) >= 50
+    # Defect 3: QA holds the editor its release step creates; production never does.
+    assert qa["secrets"]["E2E_ADMIN_USER"] == "e2e-editor"
+    assert len(qa["secrets"]["E2E_ADMIN_PASSWORD"]) >= 32
+    assert "E2E_ADMIN_USER" not in production["secrets"]
     assert production["secrets"]["SECRET_KEY"] != qa["secrets"]["SECRET_KEY"]
     assert production["secrets"]["BUCKET_NAME"] == f"{NEW}-media"
     assert all(bucket["public"] for bucket in fly.state()["buckets"])
@@ -369,6 +378,7 @@ def test_sqlite_gets_a_volume_per_app_and_migrates_at_start_up(fly, checkout):
     for config in (production, qa):
         del config["app"]
         del config["http_service"]["min_machines_running"]
+    del qa["env"]["E2E_EDITOR_ALLOWED"]
     assert production == qa
     again = run(checkout, *arguments, "--yes", env=environment_for(fly))
     assert again.returncode == 0, again.stderr
@@ -376,28 +386,46 @@ def test_sqlite_gets_a_volume_per_app_and_migrates_at_start_up(fly, checkout):
     assert [len(fly.app(app)["volumes"]) for app in (NEW, NEW_QA)] == [1, 1]
 
 
-def test_legacy_postgres_is_one_app_attached_to_both(fly, checkout):
+def test_legacy_postgres_is_a_postgres_app_per_app(fly, checkout):
+    # `postgres attach` makes a superuser, who reaches every database on its server: QA and
+    # production get a server each.
     result = run(
         checkout,
-        "--app",
-        NEW,
-        "--region",
-        "fra",
-        "--database",
-        "postgres",
-        "--yes",
+        *("--app", NEW, "--region", "fra", "--database", "postgres", "--yes"),
         env=environment_for(fly),
     )
     assert result.returncode == 0, result.stderr
     creates = [command for command in fly.commands() if command.startswith("postgres create")]
     assert creates == [
-        f"postgres create --name {NEW}-db --org personal --region fra --initial-cluster-size 1 "
+        f"postgres create --name {app}-db --org personal --region fra --initial-cluster-size 1 "
         "--vm-size shared-cpu-1x --volume-size 1"
+        for app in (NEW, NEW_QA)
     ]
-    assert fly.app(f"{NEW}-db")["databases"] == [NEW.replace("-", "_"), QA_DATABASE]
     for app in (NEW, NEW_QA):
+        assert fly.app(f"{app}-db")["databases"] == [app.replace("-", "_")]
         assert "DATABASE_URL" in fly.app(app)["secrets"]
-        assert f"postgres attach {NEW}-db --app {app} --yes" in fly.commands()
+        assert f"postgres attach {app}-db --app {app} --yes" in fly.commands()
+
+
+def test_an_earlier_shared_cluster_is_reported_with_the_fix(fly, checkout):
+    fly.update(
+        clusters=[
+            {
+                "id": "c0ffee12345678",
+                "name": f"{NEW}-db",
+                "org": "personal",
+                "region": "fra",
+                "plan": "basic",
+                "password": "pw-shared-cluster",
+                "databases": ["fly-db"],
+                "attached_apps": [NEW, NEW_QA],
+            }
+        ]
+    )
+    result = run(checkout, "--app", NEW, "--region", "fra", "--dry-run", env=environment_for(fly))
+    assert result.returncode == 0, result.stderr
+    assert f"warning: {NEW_QA} is attached to production's cluster {NEW}-db" in result.stdout
+    assert f"fly mpg detach c0ffee12345678 --app {NEW_QA}" in result.stdout
 
 
 def test_a_custom_domain_gets_its_certificate_hosts_and_dns_records(fly, checkout):
@@ -427,6 +455,7 @@ def test_a_custom_domain_gets_its_certificate_hosts_and_dns_records(fly, checkou
         rf"A +{re.escape(domain)}  ->  {re.escape(addresses['shared_v4'])}", result.stdout
     )
     assert re.search(rf"AAAA +{re.escape(domain)}  ->  {re.escape(addresses['v6'])}", result.stdout)
+    # Defect 4: what `certs show --json` asks for today (dns_requirements), ACME record included.
     assert f"one CNAME: {domain}  ->  {NEW}.fly.dev" in result.stdout
     assert f"CNAME _acme-challenge.{domain}  ->  {domain}.{NEW}.fly-dns.dev" in result.stdout
     assert f"fly certs check {domain} --app {NEW}" in result.stdout
@@ -542,13 +571,24 @@ def test_secrets_never_travel_on_a_command_line_or_reach_the_output(fly, checkou
         "ALLOWED_HOSTS",
         "CSRF_TRUSTED_ORIGINS",
         "WAGTAILADMIN_BASE_URL",
+        "E2E_ADMIN_USER",
+        "E2E_ADMIN_PASSWORD",
     }
     (token,) = fly.state()["tokens"]
     assert token["scope"] == "org"
-    assert github.secrets() == {"FLY_API_TOKEN": token["value"]}
-    (secret_set,) = [call for call in github.calls() if call["argv"][:2] == ["secret", "set"]]
-    assert secret_set["argv"] == ["secret", "set", "FLY_API_TOKEN", "--repo", "octo/my-blog"]
-    assert secret_set["stdin"] is True
+    assert github.secrets() == {
+        "FLY_API_TOKEN": token["value"],
+        "E2E_ADMIN_USER": "e2e-editor",
+        "E2E_ADMIN_PASSWORD": fly.app(NEW_QA)["secrets"]["E2E_ADMIN_PASSWORD"],
+    }
+    secret_sets = [call for call in github.calls() if call["argv"][:2] == ["secret", "set"]]
+    assert [call["argv"][2] for call in secret_sets] == [
+        "FLY_API_TOKEN",
+        "E2E_ADMIN_USER",
+        "E2E_ADMIN_PASSWORD",
+    ]
+    assert all(call["argv"][3:] == ["--repo", "octo/my-blog"] for call in secret_sets)
+    assert all(call["stdin"] is True for call in secret_sets)
     assert "set GitHub secret FLY_API_TOKEN on octo/my-blog" in result.stdout
 
 
@@ -594,6 +634,8 @@ def test_per_app_tokens_are_deploy_tokens_stored_under_the_pipelines_names(fly, 
     assert github.secrets() == {
         "FLY_API_TOKEN_PRODUCTION": tokens[NEW]["value"],
         "FLY_API_TOKEN_QA": tokens[NEW_QA]["value"],
+        "E2E_ADMIN_USER": "e2e-editor",
+        "E2E_ADMIN_PASSWORD": fly.app(NEW_QA)["secrets"]["E2E_ADMIN_PASSWORD"],
     }
     assert "add an organisation token as FLY_API_TOKEN if you use them" in result.stdout
 
@@ -791,3 +833,31 @@ def test_fork_rehearsal_a_renamed_copy_keeps_no_old_name_and_passes_its_own_test
     )
     assert tests.returncode == 0, tests.stdout[-4000:] + tests.stderr[-2000:]
     assert " passed" in tests.stdout
+
+
+def test_an_apex_domain_is_not_told_to_add_a_cname(fly, checkout):
+    result = run(
+        checkout,
+        *("--app", NEW, "--region", "fra", "--domain", "example.com", "--yes"),
+        env=environment_for(fly),
+    )
+    assert result.returncode == 0, result.stderr
+    assert "one CNAME" not in result.stdout
+    assert re.search(r"A +example\.com  ->  \S+", result.stdout)
+    assert f"CNAME _acme-challenge.example.com  ->  example.com.{NEW}.fly-dns.dev" in (
+        result.stdout
+    )
+
+
+def test_without_gh_the_editor_password_is_shown_once_and_kept_on_a_second_run(fly, checkout):
+    arguments = ("--app", NEW, "--region", "fra", "--yes")
+    first = run(checkout, *arguments, env=environment_for(fly))
+    assert first.returncode == 0, first.stderr
+    password = fly.app(NEW_QA)["secrets"]["E2E_ADMIN_PASSWORD"]
+    assert first.stdout.count(password) == 1
+    assert "GitHub secret E2E_ADMIN_USER: e2e-editor" in first.stdout
+    again = run(checkout, *arguments, env=environment_for(fly))
+    assert again.returncode == 0, again.stderr
+    assert password not in again.stdout
+    assert fly.app(NEW_QA)["secrets"]["E2E_ADMIN_PASSWORD"] == password
+    assert f"already there: E2E_ADMIN_USER and E2E_ADMIN_PASSWORD on {NEW_QA}" in again.stdout

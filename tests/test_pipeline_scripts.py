@@ -19,8 +19,15 @@ from tests.fakes.fake_flyctl import FakeFly
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPTS = ROOT / "scripts"
-FLY_SCRIPTS = ["fly-ensure-running", "fly-wait-for-release", "fly-deploy-image", "fly-scale-down"]
-ALL_SCRIPTS = [*FLY_SCRIPTS, "fly-preview", "actionlint", "pipeline-local"]
+FLY_SCRIPTS = [
+    "fly-ensure-running",
+    "fly-wait-for-release",
+    "fly-deploy-image",
+    "fly-scale-down",
+    "fly-verify-image",
+    "fly-push-image",
+]
+ALL_SCRIPTS = [*FLY_SCRIPTS, "fly-preview", "fly-check-secrets", "actionlint", "pipeline-local"]
 QA = "my-blog-qa"
 SHA = "3f9c2a1b7d4e6f8091a2b3c4d5e6f708192a3b4c"
 OLD_SHA = "0a1b2c3d4e5f60718293a4b5c6d7e8f901234567"
@@ -146,7 +153,7 @@ def test_ensure_running_fails_after_its_timeout_when_starts_never_take(fly):
     fly.add_app(QA, [{"id": "148e2d0a7b5c81", "state": "stopped", "ignore_starts": 1000}])
     result = run("fly-ensure-running", "--app", QA, "--timeout", "1", env=script_env(fly))
     assert result.returncode == 1
-    assert "(148e2d0a7b5c81 stopped)" in result.stderr
+    assert "(148e2d0a7b5c81 stopped)." in result.stderr
     assert fly.machines(QA)[0]["state"] == "stopped"
 
 
@@ -187,25 +194,57 @@ def test_ensure_running_explains_an_app_with_no_machine_and_no_release(fly):
     assert f"deploy once with scripts/fly-deploy-image --app {QA}" in result.stderr
 
 
-def test_ensure_running_lets_a_first_deploy_go_ahead_when_asked(fly):
+def test_wake_leaves_an_app_that_was_never_deployed_to_the_deploy(fly):
     fly.add_app(QA, [], released=False)
-    result = run("fly-ensure-running", "--app", QA, "--before-first-deploy-ok", env=script_env(fly))
+    result = run("fly-ensure-running", "--app", QA, "--wake", env=script_env(fly))
     assert result.returncode == 0, result.stderr
-    assert "has never been deployed" in result.stderr
+    assert "the deploy that follows launches one" in result.stderr
+    assert fly.commands() == [f"machines list --app {QA} --json"]
     assert fly.machines(QA) == []
 
 
+def test_wake_starts_qa_without_waiting_for_the_broken_release_it_runs(fly):
+    # Defect 1: after a release that failed its checks, QA's machine runs that release. Waiting
+    # for it to be healthy before deploying the fix stops every later push at "Bring QA up".
+    fly.add_app(QA, [{"id": "148e2d0a7b5c81", "state": "stopped", "healthy": False}])
+    result = run("fly-ensure-running", "--app", QA, "--wake", "--timeout", "1", env=script_env(fly))
+    assert result.returncode == 0, result.stderr
+    assert f"machine start 148e2d0a7b5c81 --app {QA}" in fly.commands()
+    assert fly.machines(QA)[0]["state"] == "started"
+    assert "the deploy waits for the new release's checks" in result.stderr
+
+
+def test_ensure_running_restarts_a_machine_in_state_failed(fly):
+    fly.add_app(QA, [{"id": "148e2d0a7b5c81", "state": "failed"}])
+    result = run("fly-ensure-running", "--app", QA, env=script_env(fly))
+    assert result.returncode == 0, result.stderr
+    assert f"machine start 148e2d0a7b5c81 --app {QA}" in fly.commands()
+    assert fly.machines(QA)[0]["state"] == "started"
+
+
 def test_ensure_running_still_fails_after_a_deploy_when_no_machine_starts(fly):
-    # The flag only forgives "never deployed": a deployed app whose machine never becomes healthy
-    # still fails, so the pipeline's check after deploying means something.
+    # Only --wake forgives an unhealthy release: the check after deploying means something.
     fly.add_app(QA, [{"state": "stopped", "healthy": False}])
-    result = run(
-        "fly-ensure-running",
-        *("--app", QA, "--before-first-deploy-ok", "--timeout", "1"),
-        env=script_env(fly),
-    )
+    result = run("fly-ensure-running", *("--app", QA, "--timeout", "1"), env=script_env(fly))
     assert result.returncode == 1
     assert "has no started machine with passing health checks" in result.stderr
+
+
+def test_a_started_machine_whose_checks_are_not_listed_yet_is_not_healthy(fly):
+    # Defect 9: a machine just booted lists no check result while its config defines one; flyctl
+    # itself waits for a result (leasable_machine.go). Only once one passes is QA up.
+    fly.add_app(QA, [{"id": "148e2d0a7b5c81", "state": "started", "checks_pending": 2}])
+    result = run("fly-ensure-running", "--app", QA, env=script_env(fly))
+    assert result.returncode == 0, result.stderr
+    assert fly.commands().count(f"machines list --app {QA} --json") == 2
+    assert "its health checks pass" in result.stderr
+
+
+def test_a_machine_whose_checks_never_report_times_out(fly):
+    fly.add_app(QA, [{"id": "148e2d0a7b5c81", "state": "started", "checks_pending": 10_000}])
+    result = run("fly-ensure-running", "--app", QA, "--timeout", "1", env=script_env(fly))
+    assert result.returncode == 1
+    assert "no check result yet" in result.stderr
 
 
 def test_ensure_running_dry_run_lists_but_starts_nothing(fly):
@@ -220,7 +259,7 @@ def test_ensure_running_dry_run_lists_but_starts_nothing(fly):
 def test_ensure_running_names_the_fix_for_an_unknown_app(fly):
     result = run("fly-ensure-running", "--app", "no-such-app", env=script_env(fly))
     assert result.returncode == 1
-    assert 'Could not find App "no-such-app"' in result.stderr
+    assert "Error: Could not find App" in result.stderr
     assert "could not list the machines of no-such-app" in result.stderr
 
 
@@ -481,11 +520,13 @@ def test_preview_up_creates_the_app_with_its_own_key_and_deploys(fly, fly_config
     assert result.returncode == 0, result.stderr
     assert result.stdout == "https://my-blog-pr-42.fly.dev\n"
     assert fly.commands() == [
-        "status --app my-blog-pr-42 --json",
+        "apps list --org personal --json",
         "apps create my-blog-pr-42 --org personal",
         "secrets import --app my-blog-pr-42 --stage",
         f"deploy --app my-blog-pr-42 --config {fly_config} --image {DIGEST_IMAGE} "
         "--strategy immediate --yes --ha=false --env MIGRATE_ON_START=1",
+        "machines list --app my-blog-pr-42 --json",
+        "machines list --app my-blog-pr-42 --json",
     ]
     app = fly.app("my-blog-pr-42")
     # SQLite on the machine's own disk: migrated at start-up, not by the release machine.
@@ -505,8 +546,10 @@ def test_preview_up_redeploys_an_existing_app_and_keeps_its_key(fly, fly_config)
     )
     assert result.returncode == 0, result.stderr
     assert [command.split(" --")[0] for command in fly.commands()] == [
-        "status",
+        "apps list",
         "deploy",
+        "machines list",
+        "machines list",
     ]
     assert fly.app("my-blog-pr-42")["secrets"] == {"SECRET_KEY": "kept"}
 
@@ -572,7 +615,7 @@ def test_preview_up_dry_run_creates_nothing(fly, fly_config):
     assert result.returncode == 0, result.stderr
     assert "would run: flyctl apps create my-blog-pr-42 --org personal" in result.stderr
     assert "would run: flyctl deploy --app my-blog-pr-42" in result.stderr
-    assert fly.commands() == ["status --app my-blog-pr-42 --json"]
+    assert fly.commands() == ["apps list --org personal --json"]
     assert fly.app("my-blog-pr-42") is None
 
 
@@ -755,3 +798,256 @@ def test_pipeline_local_stops_at_once_when_there_is_no_e2e_target(tmp_path):
     assert result.returncode == 1
     assert "the Makefile has no 'e2e' target" in result.stderr
     assert "===" not in result.stderr  # no stage started
+
+
+# fly-verify-image (defect 6: the digest production runs is read back, not assumed)
+
+DIGEST = "sha256:" + "ab12" * 16
+OTHER_DIGEST = "sha256:" + "cd34" * 16
+
+
+def test_verify_image_passes_when_every_started_machine_runs_the_digest(fly):
+    image = f"registry.fly.io/my-blog:{SHA}@{DIGEST}"
+    fly.add_app("my-blog", [{"image": image}, {"image": image}, {"state": "stopped"}])
+    result = run("fly-verify-image", "--app", "my-blog", "--image", image, env=script_env(fly))
+    assert result.returncode == 0, result.stderr
+    assert f"my-blog runs {DIGEST} on all 2 started machine(s)" in result.stderr
+
+
+def test_verify_image_fails_when_a_machine_runs_another_digest(fly):
+    fly.add_app(
+        "my-blog",
+        [
+            {"id": "148e2d0a7b5c81", "image": f"registry.fly.io/my-blog:{SHA}@{DIGEST}"},
+            {"id": "3d8e5f1a2b4c60", "image": f"registry.fly.io/my-blog:{SHA}@{OTHER_DIGEST}"},
+        ],
+    )
+    result = run(
+        "fly-verify-image",
+        *("--app", "my-blog", "--image", f"registry.fly.io/my-blog:{SHA}@{DIGEST}"),
+        env=script_env(fly),
+    )
+    assert result.returncode == 1
+    assert f"does not run the tested image {DIGEST}: 3d8e5f1a2b4c60 runs {OTHER_DIGEST}" in (
+        result.stderr
+    )
+
+
+def test_verify_image_catches_a_deploy_resolved_by_a_tag_pushed_again(fly, fly_config, tmp_path):
+    # The build pushed <sha> as DIGEST; a re-run pushed <sha> again as OTHER_DIGEST; Fly's API
+    # resolved the deploy by its tag. fly-deploy-image succeeds, fly-verify-image does not.
+    fly.add_app(QA, [{"state": "started"}])
+    image = fly.push(QA, SHA, DIGEST)
+    fly.push(QA, SHA, OTHER_DIGEST)
+    fly.update(deploy_by_tag=True)
+    deployed = run(
+        "fly-deploy-image",
+        *("--app", QA, "--config", str(fly_config), "--image", image, "--require-digest"),
+        env=script_env(fly),
+    )
+    assert deployed.returncode == 0, deployed.stderr
+    verified = run("fly-verify-image", "--app", QA, "--image", image, env=script_env(fly))
+    assert verified.returncode == 1
+    assert f"runs {OTHER_DIGEST}" in verified.stderr
+
+
+def test_verify_image_needs_a_started_machine(fly):
+    fly.add_app("my-blog", [{"state": "stopped"}])
+    result = run(
+        "fly-verify-image",
+        *("--app", "my-blog", "--image", f"registry.fly.io/my-blog@{DIGEST}"),
+        env=script_env(fly),
+    )
+    assert result.returncode == 1
+    assert "has no started machine" in result.stderr
+
+
+# fly-push-image (defect 2: one build, one digest, a repository per app)
+
+
+@pytest.fixture
+def archive(tmp_path):
+    from tests.fakes.fake_flyctl import write_oci_archive
+
+    path = tmp_path / "image.tar"
+    return path, write_oci_archive(path, SHA)
+
+
+def push_env(fly, tmp_path, token):
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    env = script_env(fly, HOME=str(home))
+    env["FLY_API_TOKEN"] = token
+    return env
+
+
+def test_push_image_prints_the_archive_digest_without_fly(fly, archive):
+    path, digest = archive
+    result = run("fly-push-image", "--archive", str(path), "--print-digest", env=script_env(fly))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"{digest}\n"
+    assert fly.calls() == []
+
+
+def test_each_app_gets_the_same_digest_under_its_own_name_with_its_own_deploy_token(
+    fly, archive, tmp_path
+):
+    path, digest = archive
+    fly.add_app(QA, [])
+    fly.add_app("my-blog", [])
+    for app in (QA, "my-blog"):
+        token = fly.add_token("app", app)
+        result = run(
+            "fly-push-image",
+            *("--archive", str(path), "--app", app, "--tag", SHA, "--digest", digest),
+            env=push_env(fly, tmp_path, token),
+        )
+        assert result.returncode == 0, result.stderr
+        assert result.stdout == f"registry.fly.io/{app}:{SHA}@{digest}\n"
+    registry = fly.state()["registry"]
+    assert {app: registry[app]["tags"] for app in registry} == {
+        QA: {SHA: digest},
+        "my-blog": {SHA: digest},
+    }
+
+
+def test_a_deploy_token_cannot_push_to_another_apps_repository(fly, archive, tmp_path):
+    path, _ = archive
+    fly.add_app(QA, [])
+    fly.add_app("my-blog", [])
+    token = fly.add_token("app", "my-blog")
+    result = run(
+        "fly-push-image",
+        *("--archive", str(path), "--app", QA, "--tag", SHA),
+        env=push_env(fly, tmp_path, token),
+    )
+    assert result.returncode == 1
+    assert "the token must be allowed to deploy to my-blog-qa" in result.stderr
+    assert QA not in fly.state().get("registry", {})
+
+
+def test_a_deploy_token_cannot_deploy_an_image_from_another_apps_repository(
+    fly, fly_config, archive, tmp_path
+):
+    # What `--tokens app` ran into before: production's deploy token resolving QA's image.
+    fly.add_app(QA, [])
+    fly.add_app("my-blog", [{"state": "started"}])
+    image = fly.push(QA, SHA, archive[1])
+    env = push_env(fly, tmp_path, fly.add_token("app", "my-blog"))
+    result = run(
+        "fly-deploy-image",
+        *("--app", "my-blog", "--config", str(fly_config), "--image", image, "--require-digest"),
+        env=env,
+    )
+    assert result.returncode == 1
+    assert f'could not find image "{image}"' in result.stderr
+
+
+def test_push_image_refuses_an_archive_that_is_not_the_built_one(fly, archive, tmp_path):
+    path, _ = archive
+    fly.add_app(QA, [])
+    result = run(
+        "fly-push-image",
+        *("--archive", str(path), "--app", QA, "--tag", SHA, "--digest", OTHER_DIGEST),
+        env=push_env(fly, tmp_path, "fake-org-token"),
+    )
+    assert result.returncode == 1
+    assert f"not {OTHER_DIGEST}: this is not the image the build reported" in result.stderr
+    assert fly.calls() == []
+
+
+# fly-preview sweep (defect 5: previews whose pull request closed without a workflow run)
+
+
+def test_sweep_destroys_previews_of_closed_pull_requests_and_keeps_open_ones(fly, tmp_path):
+    from tests.fakes.fake_gh import FakeGitHub
+
+    github = FakeGitHub(tmp_path)
+    for number, state in ((41, "MERGED"), (42, "OPEN"), (43, "CLOSED")):
+        fly.add_app(f"my-blog-pr-{number}", [{"state": "stopped"}])
+        github.set_pull_request(number, state)
+    fly.add_app("my-blog-pr-44", [])  # gh knows no such pull request: left alone
+    fly.add_app("my-blog", [{"state": "started"}])
+    env = github.env(script_env(fly))
+    result = run("fly-preview", "sweep", "--prefix", "my-blog", "--repo", "octo/my-blog", env=env)
+    assert result.returncode == 0, result.stderr
+    remaining = set(fly.state()["apps"])
+    assert remaining == {"my-blog", "my-blog-pr-42", "my-blog-pr-44"}
+    assert "2 preview app(s) of closed pull requests destroyed, 1 of open ones kept" in (
+        result.stderr
+    )
+    assert "gh cannot find pull request #44" in result.stderr
+
+
+def test_sweep_dry_run_destroys_nothing(fly, tmp_path):
+    from tests.fakes.fake_gh import FakeGitHub
+
+    github = FakeGitHub(tmp_path)
+    fly.add_app("my-blog-pr-41", [])
+    github.set_pull_request(41, "CLOSED")
+    env = github.env(script_env(fly))
+    result = run(
+        "fly-preview",
+        *("sweep", "--prefix", "my-blog", "--repo", "octo/my-blog", "--dry-run"),
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "would run: flyctl apps destroy my-blog-pr-41 --yes" in result.stderr
+    assert fly.app("my-blog-pr-41") is not None
+
+
+# fly-check-secrets (defect 12: a repository made from the template, with no token yet)
+
+
+def check_secrets(*args, **secrets):
+    env = {key: value for key, value in os.environ.items() if key not in AMBIENT}
+    for name in ("FLY_API_TOKEN", "FLY_API_TOKEN_QA", "FLY_API_TOKEN_PRODUCTION"):
+        env.pop(name, None)
+    env.pop("E2E_ADMIN_USER", None)
+    env.pop("E2E_ADMIN_PASSWORD", None)
+    return subprocess.run(
+        [str(SCRIPTS / "fly-check-secrets"), *args],
+        env=env | secrets | {"GITHUB_ACTIONS": "true"},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+
+E2E = {"E2E_ADMIN_USER": "e2e-editor", "E2E_ADMIN_PASSWORD": "x" * 32}
+
+
+def test_no_token_skips_the_deploy_saying_what_to_set():
+    result = check_secrets()
+    assert result.returncode == 0
+    assert result.stdout == "deploy=false\n"
+    assert "::notice title=fly-check-secrets::nothing deployed: no Fly token is set" in (
+        result.stderr
+    )
+    assert "scripts/fly-bootstrap" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "tokens",
+    [
+        {"FLY_API_TOKEN": "org"},
+        {"FLY_API_TOKEN_QA": "qa", "FLY_API_TOKEN_PRODUCTION": "production"},
+    ],
+)
+def test_either_token_mode_with_the_editor_deploys(tokens):
+    result = check_secrets(**tokens, **E2E)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "deploy=true\n"
+
+
+def test_a_token_without_the_editor_account_is_an_error_naming_the_secrets():
+    result = check_secrets(FLY_API_TOKEN="org")
+    assert result.returncode == 1
+    assert "these repository secrets are not: E2E_ADMIN_USER E2E_ADMIN_PASSWORD" in result.stderr
+
+
+def test_previews_without_an_org_token_are_skipped():
+    result = check_secrets("--preview", FLY_API_TOKEN_QA="qa")
+    assert result.returncode == 0
+    assert result.stdout == "deploy=false\n"
+    assert "Preview apps need an organisation token" in result.stderr

