@@ -1,4 +1,4 @@
-"""gunicorn's sync worker, changed so that SIGTERM loses no connection already waiting.
+"""gunicorn: the sync worker, changed so that SIGTERM loses no connection already waiting.
 
 On SIGTERM (Fly stopping a machine on a deploy), gunicorn's master closes its copy of the listening
 socket and asks each worker to stop; a sync worker finishes the request in hand and exits. The
@@ -7,6 +7,12 @@ listen queue meanwhile, and when the last worker exits they are reset: their cli
 sent a request, and get no response. This worker, once told to stop, takes every waiting
 connection off the socket and closes its copy (once every worker has, new connections are refused
 instead of queued), then answers the ones it took before it exits.
+
+It relies on SyncWorker internals that gunicorn does not document as API: `run()` returning once
+the worker is told to stop, `sockets` being the listening sockets, `handle(listener, client,
+address)` answering one connection and `notify()` keeping the master's timeout away.
+tests/test_upstream.py checks that they are still there; tests/test_graceful_shutdown.py that
+the behaviour holds.
 """
 
 import errno
