@@ -15,9 +15,9 @@ class SiteSections:
 
     @classmethod
     def for_request(cls, request):
-        if not hasattr(request, "_flightlog_sections"):
-            request._flightlog_sections = cls(request)
-        return request._flightlog_sections
+        if not hasattr(request, "flightlog_sections"):
+            request.flightlog_sections = cls(request)
+        return request.flightlog_sections
 
     @cached_property
     def children(self) -> list[Page]:

@@ -7,10 +7,10 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 from wagtail.models import Page
 
+from blog import site_data
 from blog.models import BlogPage, DocPage
 from blog.models.base import absolute_url
 from blog.pagination import paginate
-from pagecache import shared
 
 RESULTS_PER_PAGE = 10
 # Longer queries are cut here: no reader types more, and the search index need not see it.
@@ -46,7 +46,7 @@ def search(request):
     results = None
     if words:
         matches = (
-            shared.public(Page.objects.live())
+            site_data.public(Page.objects.live())
             .type(BlogPage, DocPage)
             .specific()
             .search(words, operator="and")

@@ -106,9 +106,9 @@ MIDDLEWARE = [
     "config.security.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # Anonymous readers are served from here without touching the database (pagecache/).
-    # Above the CSP and header middleware: a stored page keeps the headers they added.
-    "pagecache.middleware.PageCacheMiddleware",
+    # Each request gets the Site it is for from what this process keeps (blog/site_data.py).
+    # (Anonymous readers' pages are mostly answered before Django: pagecache, config/wsgi.py.)
+    "blog.site_data.KeptSiteMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "config.security.PermissionsPolicyMiddleware",
     "django.middleware.http.ConditionalGetMiddleware",
@@ -359,7 +359,7 @@ PREVIEW_CSP = {**SECURE_CSP, "frame-ancestors": [CSP.SELF]}
 # Whole pages for anonymous readers, kept in each worker's memory; off in DEBUG.
 PAGE_CACHE_ENABLED = env_bool("PAGE_CACHE", default=not DEBUG)
 # Memory per worker for cached pages (all encodings), in MB. 0 stores no page, so every request
-# renders (what `make bench` measures as an uncached render), still with pagecache.shared.
+# renders (what `make bench` measures as an uncached render), still with blog.site_data.
 PAGE_CACHE_MAX_MB = env_int("PAGE_CACHE_MAX_MB", 16)
 # How often a worker asks the database whether another machine published something, seconds.
 PAGE_CACHE_POLL_SECONDS = env_int("PAGE_CACHE_POLL_SECONDS", 2)

@@ -1,4 +1,5 @@
-"""WSGI entry point for gunicorn (`config.wsgi:application`)."""
+"""WSGI entry point for gunicorn (`config.wsgi:application`): Django, with the page cache for
+anonymous readers in front of it (pagecache.wsgi)."""
 
 import os
 
@@ -6,4 +7,8 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-application = get_wsgi_application()
+django_application = get_wsgi_application()
+
+from pagecache.wsgi import PageCache  # noqa: E402 (needs the settings Django has just loaded)
+
+application = PageCache(django_application)

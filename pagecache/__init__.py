@@ -1,1 +1,2 @@
-"""Whole-page cache for anonymous readers, invalidated exactly when published content changes."""
+"""Whole-page cache for anonymous readers, wrapped around the Django application (pagecache.wsgi),
+invalidated exactly when what readers see changes (blog.changes)."""

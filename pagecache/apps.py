@@ -1,4 +1,4 @@
-"""App configuration: connects the invalidation signals."""
+"""App configuration: a content change empties this process's stores at once."""
 
 from django.apps import AppConfig
 
@@ -9,6 +9,7 @@ class PageCacheConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from pagecache import signals
+        from blog.changes import content_changed
+        from pagecache.wsgi import forget_every_page
 
-        signals.connect()
+        content_changed.connect(forget_every_page, dispatch_uid="pagecache-forget")

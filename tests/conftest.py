@@ -42,8 +42,8 @@ def production_server(tmp_path_factory, static_root):
 @pytest.fixture
 def miss_renders(settings, tmp_path):
     """The page cache on but storing no page (PAGE_CACHE_MAX_MB=0), so every request renders
-    with what pagecache.shared keeps per process, which starts and ends empty."""
-    from pagecache.shared import memo
+    with what blog.site_data keeps per process, which starts and ends empty."""
+    from blog.site_data import memo
 
     settings.PAGE_CACHE_ENABLED = True
     settings.PAGE_CACHE_MAX_MB = 0

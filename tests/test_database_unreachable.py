@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.db import OperationalError
 
-from pagecache import generation
+from blog import changes
 from tests import server
 
 VIA_FLY_PROXY = {"Host": "localhost", "X-Forwarded-Proto": "https"}
@@ -85,35 +85,29 @@ def test_a_database_that_never_answers_gives_the_503_page_not_a_killed_worker(
 def test_cached_pages_ask_a_failing_database_once_per_backoff_not_once_per_poll(
     monkeypatch, settings
 ):
-    """Each cached page checks whether content changed (pagecache.generation). With a database
+    """Each cached page checks whether content changed (blog.changes). With a database
     that does not answer, every check waits DATABASE_CONNECT_TIMEOUT; after one failure the
     checks stop for FAILED_POLL_BACKOFF_SECONDS, so readers of cached pages rarely wait."""
     settings.PAGE_CACHE_POLL_SECONDS = 2
     now = [1000.0]
     monkeypatch.setattr(
-        generation, "time", SimpleNamespace(monotonic=lambda: now[0], time_ns=time.time_ns)
+        changes, "time", SimpleNamespace(monotonic=lambda: now[0], time_ns=time.time_ns)
     )
     attempts = []
     database_answers = [False]
 
     class Rows:
-        def values_list(self, *args, **kwargs):
+        def first(self):
             attempts.append(now[0])
             if not database_answers[0]:
                 raise OperationalError("connection timeout expired")
-            return self
-
-        def filter(self, **kwargs):
-            return self
-
-        def first(self):
             return 7
 
-    monkeypatch.setattr(generation, "Generation", SimpleNamespace(objects=Rows()))
-    clock = generation.GenerationClock()
+    monkeypatch.setattr(changes, "generation_rows", Rows)
+    clock = changes.GenerationClock()
 
     # A cached page every 0.3 s for just under the backoff: one attempt, at the first page.
-    backoff = generation.FAILED_POLL_BACKOFF_SECONDS
+    backoff = changes.FAILED_POLL_BACKOFF_SECONDS
     for _ in range(int(backoff / 0.3)):
         clock.current()
         now[0] += 0.3

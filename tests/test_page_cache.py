@@ -1,4 +1,8 @@
-"""The page cache: hits cost no database work, and a published change shows on the next request."""
+"""The page cache: hits cost no database work, and a published change shows on the next request.
+
+Requests go through the WSGI stack gunicorn runs (tests/wsgi_client.py): the page cache in front
+of Django, as config/wsgi.py puts it.
+"""
 
 import gzip
 
@@ -6,11 +10,12 @@ import brotli
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.test import Client
 from wagtail.models import PageViewRestriction, Site
 
-from blog.models import BlogIndexPage, HomePage, SiteSettings
-from pagecache.generation import GenerationClock, bump
-from pagecache.models import Generation
+from blog.changes import GenerationClock, bump
+from blog.models import BlogIndexPage, ContentGeneration, HomePage, SiteSettings
+from tests.wsgi_client import WSGIClient
 
 pytestmark = pytest.mark.django_db
 
@@ -19,6 +24,12 @@ pytestmark = pytest.mark.django_db
 def committed(django_capture_on_commit_callbacks):
     """Run the block's on-commit callbacks (the bump) as a real commit would."""
     return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+@pytest.fixture
+def client():
+    """A reader, through a page cache of its own."""
+    return WSGIClient()
 
 
 @pytest.fixture(autouse=True)
@@ -94,8 +105,10 @@ def test_site_settings_change_invalidates(client, committed):
 def test_logged_in_editors_bypass_the_cache(client):
     user = get_user_model().objects.create_superuser("ed", "ed@example.com", "pw-ed-123456")
     client.get("/")
-    client.force_login(user)
-    response = client.get("/")
+    editor = Client()
+    editor.force_login(user)
+    session = editor.cookies["sessionid"].value
+    response = client.get("/", HTTP_COOKIE=f"theme=dark; sessionid={session}")
     assert "X-Cache" not in response
 
 
@@ -145,7 +158,7 @@ def test_another_machine_sees_a_bump_through_the_database(settings):
     clock = GenerationClock()
     before = clock.current()
     # What a bump on another machine looks like from here: the row moves, the local file does not.
-    Generation.objects.filter(pk=1).update(value=before[1] + 1)
+    ContentGeneration.objects.filter(pk=1).update(value=before[1] + 1)
     assert clock.current() != before
 
 
@@ -192,3 +205,99 @@ def test_nothing_is_kept_inside_a_transaction(client):
         assert b"Rolled back" in client.get("/").content
         transaction.set_rollback(True)
     assert b"Rolled back" not in client.get("/").content
+
+
+# --- The cache in front of Django --------------------------------------------------------------
+
+
+class CountingApplication:
+    """The Django application, counting the requests that reach it."""
+
+    def __init__(self):
+        from django.core.handlers.wsgi import WSGIHandler
+
+        self.django = WSGIHandler()
+        self.calls = 0
+
+    def __call__(self, environ, start_response):
+        self.calls += 1
+        return self.django(environ, start_response)
+
+
+def test_a_hit_never_reaches_django():
+    from pagecache.wsgi import PageCache
+
+    django = CountingApplication()
+    reader = WSGIClient(PageCache(django))
+    reader.get("/")
+    reader.get("/")
+    reader.get("/", HTTP_ACCEPT_ENCODING="br")
+    assert django.calls == 1
+
+
+def test_a_hit_keeps_every_header_django_sent_over_https(client):
+    https = {"HTTP_X_FORWARDED_PROTO": "https"}
+    miss = client.get("/", **https)
+    hit = client.get("/", **https)
+    assert (miss["X-Cache"], hit["X-Cache"]) == ("miss", "hit")
+    assert hit["Strict-Transport-Security"].startswith("max-age=31536000")
+    for name in ("Content-Security-Policy", "Permissions-Policy", "Referrer-Policy", "ETag"):
+        assert hit[name] == miss[name], name
+
+
+def test_http_and_https_are_kept_apart(settings):
+    settings.SECURE_SSL_REDIRECT = True
+    client = WSGIClient()  # Django's middleware reads the setting when it is built
+    client.get("/", HTTP_X_FORWARDED_PROTO="https")
+    plain = client.get("/")
+    assert plain.status_code == 301  # Django's redirect, not the page stored for HTTPS
+    assert plain["Location"] == "https://testserver/"
+
+
+def test_head_of_a_stored_page_has_its_headers_and_no_body(client):
+    page = client.get("/")
+    head = client.get("/", method="HEAD")
+    assert head["X-Cache"] == "hit"
+    assert head.content == b""
+    assert head["Content-Length"] == str(len(page.content))
+
+
+def plain_page(headers):
+    """A WSGI application answering every request with a small page and these headers."""
+    body = b"<p>" + b"x" * 600 + b"</p>"
+
+    def application(environ, start_response):
+        start_response("200 OK", [*headers, ("Content-Length", str(len(body)))])
+        return [body]
+
+    return application
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        [("Set-Cookie", "csrftoken=abc; Path=/")],
+        [("Cache-Control", "private")],
+        [("Cache-Control", "no-store")],
+    ],
+    ids=["sets-a-cookie", "private", "no-store"],
+)
+def test_a_response_that_must_not_be_shared_is_passed_on_and_never_stored(headers):
+    from pagecache.wsgi import PageCache
+
+    reader = WSGIClient(PageCache(plain_page([("Content-Type", "text/html"), *headers])))
+    for _ in range(2):
+        response = reader.get("/")
+        assert response.status_code == 200
+        assert "X-Cache" not in response
+        assert response[headers[0][0]] == headers[0][1]
+
+
+def test_a_plain_page_is_stored_with_its_own_headers():
+    from pagecache.wsgi import PageCache
+
+    reader = WSGIClient(PageCache(plain_page([("Content-Type", "text/html"), ("X-Own", "1")])))
+    assert reader.get("/")["X-Cache"] == "miss"
+    hit = reader.get("/")
+    assert hit["X-Cache"] == "hit"
+    assert hit["X-Own"] == "1"

@@ -5,7 +5,7 @@ scheduled for later, unpublished, expired, behind a password, a login or a group
 page) is set up with a word of its own. A reader's crawl of the whole public site then follows
 every link, feed, archive and tag page, and reads the sitemap, the search results, the metadata
 and the structured data: none of those words may appear anywhere. The crawl runs with the page
-cache off and with what the page cache keeps per process (pagecache.shared), which answers "is
+cache off and with what the page cache keeps per process (blog.site_data), which answers "is
 this public?" by a different path.
 """
 
@@ -30,7 +30,7 @@ from tests.factories import (
     paragraph,
 )
 
-# Committed for real (not one transaction per test), as pagecache.shared keeps nothing inside a
+# Committed for real (not one transaction per test), as blog.site_data keeps nothing inside a
 # transaction; serialized_rollback puts the site's pages back for the tests after these.
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -205,8 +205,8 @@ def reader_text(client) -> dict[str, str]:
 @pytest.fixture(params=["page cache off", "kept per process"])
 def serving(request, settings, static_root, tmp_path):
     """Pages rendered as the app does, with the page cache off, or on but storing no page so
-    that what pagecache.shared keeps per process decides what is public."""
-    from pagecache.shared import ProcessMemo, memo
+    that what blog.site_data keeps per process decides what is public."""
+    from blog.site_data import ProcessMemo, memo
 
     settings.STATIC_ROOT = static_root
     settings.PAGE_CACHE_ENABLED = request.param == "kept per process"

@@ -6,8 +6,8 @@ from django.views.decorators.csp import csp_override
 from wagtail.models import Page, PageViewRestriction
 from wagtail.search import index
 
+from blog import site_data
 from blog.blocks import table_of_contents
-from pagecache import shared
 
 
 def absolute_url(request, path: str) -> str:
@@ -36,6 +36,9 @@ class BasePage(Page):
     search_fields = [*Page.search_fields, index.SearchField("summary")]
     # Related objects fetched with a page of this type when a URL is routed to it.
     route_select_related: tuple[str, ...] = ()
+    route_prefetch_related: tuple = ()
+    # The page a URL was routed through to reach this one (its parent), when it was.
+    routed_parent = None
 
     class Meta:
         abstract = True
@@ -49,10 +52,11 @@ class BasePage(Page):
         if len(child_models) == 1:
             child_model = child_models[0]
             children = child_model.objects.child_of(self).filter(slug=path_components[0])
-            related = getattr(child_model, "route_select_related", ())
-            subpage = (children.select_related(*related) if related else children).first()
+            children = children.select_related(*child_model.route_select_related)
+            children = children.prefetch_related(*child_model.route_prefetch_related)
+            subpage = children.first()
             if subpage is not None:
-                subpage._cached_parent_obj = self  # as Wagtail does: get_parent() is free
+                subpage.routed_parent = self
                 return subpage.specific.route(request, path_components[1:])
         # Another type of child (or none): Wagtail's own lookup, and its 404.
         return super().route(request, path_components)
@@ -83,7 +87,7 @@ class BasePage(Page):
 
     def get_view_restrictions(self):
         """Wagtail's, answered from the restrictions kept per process when it can be."""
-        restriction_ids = shared.restriction_ids_for(self)
+        restriction_ids = site_data.restriction_ids_for(self)
         if restriction_ids is None:
             return super().get_view_restrictions()
         # An empty id list runs no query at all.

@@ -19,11 +19,11 @@ from wagtail.fields import StreamField
 from wagtail.models import Orderable, Page
 from wagtail.search import index
 
+from blog import site_data
 from blog.blocks import BaseStreamBlock
 from blog.models.base import BasePage, absolute_url
 from blog.models.site_settings import SiteSettings
 from blog.pagination import paginate
-from pagecache import shared
 
 POSTS_PER_PAGE = 10
 # Slugs a post cannot take, because the blog index's own routes answer them.
@@ -68,6 +68,12 @@ class BlogPageAuthor(Orderable):
         unique_together = [("page", "author")]
 
 
+# A post's byline links with their authors, in one query.
+AUTHORS_WITH_LINKS = Prefetch(
+    "author_links", queryset=BlogPageAuthor.objects.select_related("author")
+)
+
+
 class BlogIndexPage(RoutablePageMixin, BasePage):
     """The write-up's landing page: every post, newest first, plus tag, year and feed routes."""
 
@@ -87,12 +93,12 @@ class BlogIndexPage(RoutablePageMixin, BasePage):
         """Live, public posts under this index, newest first.
 
         `public()` reads every view restriction when it is called (unless the process keeps them,
-        pagecache.shared), so the queryset is built once per page instance (one request) and
+        blog.site_data), so the queryset is built once per page instance (one request) and
         cloned by each use.
         """
         if getattr(self, "_published_posts", None) is None:
             self._published_posts = (
-                shared.public(BlogPage.objects.live())
+                site_data.public(BlogPage.objects.live())
                 .descendant_of(self)
                 .order_by("-date", "-first_published_at", "-pk")
                 .defer_streamfields()
@@ -101,10 +107,7 @@ class BlogIndexPage(RoutablePageMixin, BasePage):
 
     def get_posts(self):
         """The published posts with what a listing shows (tags, authors) fetched up front."""
-        return self.get_published_posts().prefetch_related(
-            "tags",
-            Prefetch("author_links", queryset=BlogPageAuthor.objects.select_related("author")),
-        )
+        return self.get_published_posts().prefetch_related("tags", AUTHORS_WITH_LINKS)
 
     def get_tags(self):
         """Tags used by at least one live, public post, with how many posts use each."""
@@ -238,8 +241,10 @@ class BlogPage(BasePage):
     tags = ClusterTaggableManager(through=BlogPageTag, blank=True)
     body = StreamField(BaseStreamBlock())
 
-    # The lead image comes with the post when a URL is routed to it (BasePage.route).
+    # The lead image and the byline come with the post when a URL is routed to it
+    # (BasePage.route).
     route_select_related = ("hero_image",)
+    route_prefetch_related = (AUTHORS_WITH_LINKS,)
 
     content_panels = [
         *Page.content_panels,
@@ -291,11 +296,9 @@ class BlogPage(BasePage):
 
     @cached_property
     def authors(self) -> list[Author]:
-        links = self.author_links.all()
-        if "author_links" not in getattr(self, "_prefetched_objects_cache", {}):
-            # Not prefetched by a listing: fetch the authors with their links, in one query.
-            links = links.select_related("author")
-        return [link.author for link in links]
+        """The byline, in order. Listings and routing to a post fetch the links with their
+        authors up front (AUTHORS_WITH_LINKS); anywhere else this costs a query per author."""
+        return [link.author for link in self.author_links.all()]
 
     @cached_property
     def tag_list(self) -> list[Tag]:
@@ -324,7 +327,7 @@ class BlogPage(BasePage):
 
     def get_blog_index(self):
         # Routing to the post fetched its parent already (BasePage.route).
-        parent = getattr(self, "_cached_parent_obj", None)
+        parent = getattr(self, "routed_parent", None)
         if isinstance(parent, BlogIndexPage) and parent.live:
             return parent
         return BlogIndexPage.objects.ancestor_of(self).live().last()

@@ -7,9 +7,9 @@ from wagtail.fields import StreamField
 from wagtail.models import Page
 from wagtail.search import index
 
+from blog import site_data
 from blog.blocks import BaseStreamBlock
 from blog.models.base import BasePage
-from pagecache import shared
 
 
 @dataclass
@@ -32,7 +32,7 @@ class DocsTree:
     def __init__(self, docs_index, current=None):
         self.index = docs_index
         self.pages = list(
-            shared.public(Page.objects.live())
+            site_data.public(Page.objects.live())
             .descendant_of(docs_index)
             .order_by("path")
             .defer_streamfields()

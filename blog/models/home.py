@@ -1,15 +1,17 @@
 """The home page: the site's root."""
 
+import copy
+
 from django.contrib.contenttypes.models import ContentType
 from django.http import Http404
 from wagtail.admin.panels import FieldPanel
 from wagtail.fields import RichTextField
 from wagtail.models import Page
 
+from blog import site_data
 from blog.models.base import BasePage
 from blog.models.blog import BlogIndexPage
 from blog.models.docs import DocsIndexPage
-from pagecache import shared
 
 LATEST_POSTS = 5
 
@@ -28,7 +30,7 @@ class HomePage(BasePage):
     class Meta:
         verbose_name = "home page"
 
-    # --- The top-level sections, kept per process (pagecache.shared) -------------------------
+    # --- The top-level sections, kept per process (blog.site_data) ----------------------------
 
     def _children(self) -> list[Page]:
         """Every child page, specific, in tree order, computed once per cache generation."""
@@ -39,33 +41,33 @@ class HomePage(BasePage):
                 child.content_type = ContentType.objects.get_for_id(child.content_type_id)
             return children
 
-        return shared.memo.get(("home-children", self.pk), fetch)
+        return site_data.memo.get(("home-children", self.pk), fetch)
 
     def route(self, request, path_components):
         """Wagtail's routing, with the sections taken from the process's copy."""
-        if not path_components or not shared.ProcessMemo.usable():
+        if not path_components or not site_data.ProcessMemo.usable():
             return super().route(request, path_components)
         child = next((page for page in self._children() if page.slug == path_components[0]), None)
         if child is None:
             raise Http404
-        child = shared.own_copy(child)
-        child._cached_parent_obj = self
+        child = copy.copy(child)
+        child.routed_parent = self
         return child.route(request, path_components[1:])
 
     def section_pages(self) -> list[Page] | None:
         """The live, public children (what blog.sections.SiteSections lists), or None when only
         the database can say which are public."""
-        if not shared.ProcessMemo.usable():
+        if not site_data.ProcessMemo.usable():
             return None
         sections = []
         for child in self._children():
             if not child.live:
                 continue
-            restrictions = shared.restriction_ids_for(child)
+            restrictions = site_data.restriction_ids_for(child)
             if restrictions is None:
                 return None
             if not restrictions:
-                sections.append(shared.own_copy(child))
+                sections.append(copy.copy(child))
         return sections
 
     def get_context(self, request, *args, **kwargs):
@@ -88,7 +90,7 @@ class HomePage(BasePage):
         context["latest_posts"] = blog_index.get_posts()[:LATEST_POSTS] if blog_index else []
         context["docs_index"] = docs_index
         context["docs_sections"] = (
-            shared.public(docs_index.get_children().live()).specific().defer_streamfields()
+            site_data.public(docs_index.get_children().live()).specific().defer_streamfields()
             if docs_index
             else []
         )

@@ -1,5 +1,7 @@
 """Site-wide settings editors change in the admin (Settings > Site settings)."""
 
+import copy
+
 from django.conf import settings
 from django.db import models
 from wagtail import blocks
@@ -7,7 +9,7 @@ from wagtail.admin.panels import FieldPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 from wagtail.fields import StreamField
 
-from pagecache import shared
+from blog import site_data
 
 
 def default_site_name() -> str:
@@ -54,10 +56,10 @@ class SiteSettings(BaseSiteSetting):
 
     @classmethod
     def for_site(cls, site):
-        """Wagtail's, kept per process between changes (pagecache.shared): every page shows it."""
-        if site is None or not shared.ProcessMemo.usable():
+        """Wagtail's, kept per process between changes (blog.site_data): every page shows it."""
+        if site is None or not site_data.ProcessMemo.usable():
             return super().for_site(site)
-        found = shared.memo.get(
+        found = site_data.memo.get(
             ("site-settings", cls, site.pk), lambda: super(SiteSettings, cls).for_site(site)
         )
-        return shared.own_copy(found)
+        return copy.copy(found)
