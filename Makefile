@@ -37,6 +37,10 @@ test: install ## Run the unit and integration tests, then the browser suite (DAT
 unit: install ## Only the unit and integration tests (no browser), as the image's test stage runs them
 	@$(UNIT)
 
+.PHONY: upgrade-check
+upgrade-check: ## The unit tests against the newest Django 6.1.x and Wagtail 8.0.x (uv.lock untouched)
+	@scripts/upgrade-check $(ARGS)
+
 .PHONY: e2e
 # A failed test leaves a trace and a screenshot (and a video where the browser build can record
 # one) in test-results/, which the pipeline uploads. E2E_ARGS adds pytest options: --headed,

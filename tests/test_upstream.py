@@ -1,0 +1,121 @@
+"""Only config/upstream/ leans on Django, Wagtail or gunicorn internals, and what it leans on
+still holds.
+
+A release that renames a private attribute must not turn every page into a 500. So the
+application's code reads and writes only public attributes of those libraries' objects; the few
+behaviours no public API offers live in config/upstream/, each checked here against the installed
+release, so an upgrade that changes one fails this file rather than the site.
+"""
+
+import inspect
+import re
+from pathlib import Path
+
+import pytest
+from django.test import RequestFactory
+
+ROOT = Path(__file__).resolve().parent.parent
+APP_CODE = ["blog", "config", "pagecache", "scripts"]
+ADAPTER = ROOT / "config" / "upstream"
+# `x._name` where x is not self or cls: an attribute some other object keeps to itself.
+PRIVATE_ATTRIBUTE = re.compile(r"(?<![\w.])(\w+(?:\.\w+)*)\.(_[a-z]\w*)")
+OWN = {"self", "cls"}
+# Model._meta is Django's documented API for a model's options and fields.
+PUBLIC_BY_DOCUMENTATION = {"_meta"}
+
+
+def python_files():
+    for folder in APP_CODE:
+        base = ROOT / folder
+        for path in sorted(base.rglob("*")):
+            if "migrations" in path.parts or ADAPTER in path.parents or not path.is_file():
+                continue
+            if path.suffix == ".py" or (path.parent.name == "scripts" and path.suffix == ""):
+                text = path.read_text(errors="replace")
+                if path.suffix == ".py" or text.startswith("#!/usr/bin/env python"):
+                    yield path, text
+
+
+def private_uses(text: str) -> list[str]:
+    uses = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        code = line.split("#", 1)[0]
+        for owner, attribute in PRIVATE_ATTRIBUTE.findall(code):
+            if owner not in OWN and attribute not in PUBLIC_BY_DOCUMENTATION:
+                uses.append(f"{number}: {owner}.{attribute}")
+    return uses
+
+
+@pytest.mark.parametrize(
+    ("line", "found"),
+    [
+        ("response.headers._store.update(x)", ["1: response.headers._store"]),
+        ("request._wagtail_site = site", ["1: request._wagtail_site"]),
+        ("self._values = {}", []),
+        ("self.request._wagtail_site", ["1: self.request._wagtail_site"]),
+        ("cls._cache = None", []),
+        ("page._meta.verbose_name", []),
+        ("x = 1  # response._csp_config in a comment", []),
+        ("getattr(self, '_published', None)", []),
+    ],
+)
+def test_the_check_sees_private_attributes_of_other_objects(line, found):
+    assert private_uses(line) == found
+
+
+def test_no_code_outside_the_adapter_uses_a_private_attribute():
+    found = {
+        str(path.relative_to(ROOT)): uses
+        for path, text in python_files()
+        if (uses := private_uses(text))
+    }
+    assert not found, (
+        "private attributes of other objects (use a public API, or move the use into "
+        f"config/upstream/ with a test here): {found}"
+    )
+
+
+def test_getattr_and_setattr_name_no_private_attribute_outside_the_adapter():
+    dynamic = re.compile(r"\b(?:get|set|has)attr\([^,]+,\s*[\"'](_[a-z]\w*)[\"']")
+    found = {
+        str(path.relative_to(ROOT)): sorted(set(dynamic.findall(text)))
+        for path, text in python_files()
+        if dynamic.search(text)
+    }
+    assert not found, found
+
+
+# --- What config/upstream/ relies on -----------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_wagtail_answers_find_for_request_from_the_site_given_to_the_request(
+    django_assert_num_queries,
+):
+    """config/upstream/wagtail.py: Site.find_for_request returns what the request carries."""
+    from wagtail.models import Site
+
+    from config.upstream.wagtail import give_request_its_site
+
+    site = Site.objects.get()
+    request = RequestFactory().get("/")
+    give_request_its_site(request, site)
+    with django_assert_num_queries(0):
+        assert Site.find_for_request(request) is site
+
+
+def test_gunicorn_sync_worker_still_has_what_the_draining_worker_uses():
+    """config/upstream/gunicorn.py: run() returns once the worker stops, then it answers the
+    connections it takes off the listening sockets with handle(), calling notify() between."""
+    from gunicorn.workers.base import Worker
+    from gunicorn.workers.sync import SyncWorker
+
+    assert list(inspect.signature(SyncWorker.handle).parameters) == [
+        "self",
+        "listener",
+        "client",
+        "addr",
+    ]
+    assert callable(SyncWorker.run)
+    assert callable(Worker.notify)
+    assert "self.sockets" in inspect.getsource(Worker.__init__)
