@@ -89,21 +89,23 @@ class BlogIndexPage(RoutablePageMixin, BasePage):
 
     # --- Queries ---------------------------------------------------------------------------
 
-    def get_published_posts(self):
+    @cached_property
+    def published_posts(self):
         """Live, public posts under this index, newest first.
 
         `public()` reads every view restriction when it is called (unless the process keeps them,
         blog.site_data), so the queryset is built once per page instance (one request) and
-        cloned by each use.
+        cloned by each use (get_published_posts).
         """
-        if getattr(self, "_published_posts", None) is None:
-            self._published_posts = (
-                site_data.public(BlogPage.objects.live())
-                .descendant_of(self)
-                .order_by("-date", "-first_published_at", "-pk")
-                .defer_streamfields()
-            )
-        return self._published_posts.all()
+        return (
+            site_data.public(BlogPage.objects.live())
+            .descendant_of(self)
+            .order_by("-date", "-first_published_at", "-pk")
+            .defer_streamfields()
+        )
+
+    def get_published_posts(self):
+        return self.published_posts.all()
 
     def get_posts(self):
         """The published posts with what a listing shows (tags, authors) fetched up front."""
