@@ -7,6 +7,7 @@ it, in a data folder that stands for the Fly volume.
 
 import contextlib
 import html.parser
+import logging
 import os
 import signal
 import sqlite3
@@ -34,6 +35,8 @@ def s3_server(*buckets: str):
     import boto3
     from moto.server import ThreadedMotoServer
 
+    # One line per request would bury what a drill or a test prints.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     port = server.free_port()
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     moto.start()
@@ -142,8 +145,9 @@ class Site:
             time.sleep(0.1)
         raise TimeoutError(f"/readyz did not answer 200 within {timeout} s:\n{self.log_text()}")
 
-    def get(self, path: str, headers: dict[str, str] | None = None) -> server.Response:
-        return server.fetch(self.url + path, {**VIA_FLY_PROXY, **(headers or {})})
+    def get(self, path: str) -> server.Response:
+        """A reader's request through Fly's proxy (a first render can be slow on a busy machine)."""
+        return request(self.url, "GET", path)
 
     def stop(self, timeout: float = 60.0) -> int:
         """SIGTERM, as Fly sends it; the exit status."""
@@ -173,7 +177,7 @@ def restore_latest(env: dict[str, str], output: Path) -> Path:
     """What the replica holds now, restored into a scratch file by the litestream binary."""
     for leftover in output.parent.glob(output.name + "*"):
         leftover.unlink()
-    subprocess.run(
+    result = subprocess.run(
         [
             str(Path(sys.executable).parent / "litestream"),
             "restore",
@@ -187,9 +191,11 @@ def restore_latest(env: dict[str, str], output: Path) -> Path:
             "LITESTREAM_SECRET_ACCESS_KEY": env["LITESTREAM_SECRET_ACCESS_KEY"],
         },
         capture_output=True,
-        check=True,
+        text=True,
         timeout=60,
     )
+    if result.returncode != 0:
+        raise RuntimeError(f"litestream restore failed: {result.stdout}{result.stderr}")
     return output
 
 
@@ -200,6 +206,37 @@ def redirect_in(database: Path, old_path: str) -> str | None:
             "SELECT redirect_link FROM wagtailredirects_redirect WHERE old_path = ?", (old_path,)
         ).fetchone()
     return row[0] if row else None
+
+
+def request(
+    url: str, method: str, path: str, form: dict | None = None, cookies: dict | None = None
+) -> server.Response:
+    """One request as Fly's proxy forwards it; Set-Cookie values are kept in `cookies`."""
+    import http.client
+
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+    headers = dict(VIA_FLY_PROXY)
+    if cookies:
+        headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in cookies.items())
+    body = None
+    if form is not None:
+        body = urlencode(form)
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+        headers["Origin"] = "https://localhost"
+        headers["Referer"] = f"https://localhost{path}"
+    try:
+        connection.request(method, path, body=body, headers=headers)
+        response = connection.getresponse()
+        for name, value in response.getheaders():
+            if name.lower() == "set-cookie" and cookies is not None:
+                cookie_name, _, rest = value.partition("=")
+                cookies[cookie_name] = rest.split(";", 1)[0]
+        return server.Response(
+            response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+        )
+    finally:
+        connection.close()
 
 
 class _FormReader(html.parser.HTMLParser):
@@ -221,33 +258,7 @@ class Editor:
         self.cookies: dict[str, str] = {}
 
     def request(self, method: str, path: str, form: dict | None = None) -> server.Response:
-        import http.client
-
-        parts = urlsplit(self.site.url)
-        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
-        headers = dict(VIA_FLY_PROXY)
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        body = None
-        if form is not None:
-            body = urlencode(form)
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-            headers["Origin"] = "https://localhost"
-            headers["Referer"] = f"https://localhost{path}"
-        try:
-            connection.request(method, path, body=body, headers=headers)
-            response = connection.getresponse()
-            for name, value in response.getheaders():
-                if name.lower() == "set-cookie":
-                    cookie_name, _, rest = value.partition("=")
-                    self.cookies[cookie_name] = rest.split(";", 1)[0]
-            return server.Response(
-                response.status,
-                {k.lower(): v for k, v in response.getheaders()},
-                response.read(),
-            )
-        finally:
-            connection.close()
+        return request(self.site.url, method, path, form, self.cookies)
 
     def csrf_token(self, path: str) -> str:
         page = self.request("GET", path)
