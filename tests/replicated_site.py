@@ -173,39 +173,33 @@ def running_site(env: dict[str, str], log: Path, ready: bool = True):
             site.stop()
 
 
-def restore_latest(env: dict[str, str], output: Path) -> Path:
-    """What the replica holds now, restored into a scratch file by the litestream binary."""
-    for leftover in output.parent.glob(output.name + "*"):
-        leftover.unlink()
-    result = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "litestream"),
-            "restore",
-            "-o",
-            str(output),
-            env["LITESTREAM_REPLICA_URL"],
-        ],
-        env={
-            "PATH": env["PATH"],
-            "LITESTREAM_ACCESS_KEY_ID": env["LITESTREAM_ACCESS_KEY_ID"],
-            "LITESTREAM_SECRET_ACCESS_KEY": env["LITESTREAM_SECRET_ACCESS_KEY"],
-        },
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"litestream restore failed: {result.stdout}{result.stderr}")
-    return output
+def restore_latest(env: dict[str, str], output: Path, attempts: int = 3) -> Path:
+    """What the replica holds now, restored into a scratch file by the litestream binary.
 
-
-def redirect_in(database: Path, old_path: str) -> str | None:
-    """The redirect target an editor set for `old_path`, as stored in `database`."""
-    with contextlib.closing(sqlite3.connect(database)) as db:
-        row = db.execute(
-            "SELECT redirect_link FROM wagtailredirects_redirect WHERE old_path = ?", (old_path,)
-        ).fetchone()
-    return row[0] if row else None
+    A restore made while the site replicates failed once in the drill and the next one worked
+    (Litestream merges and deletes files as it goes), so a failed one is tried again.
+    """
+    command = [
+        str(Path(sys.executable).parent / "litestream"),
+        "restore",
+        "-o",
+        str(output),
+        env["LITESTREAM_REPLICA_URL"],
+    ]
+    keys = {
+        "PATH": env["PATH"],
+        "LITESTREAM_ACCESS_KEY_ID": env["LITESTREAM_ACCESS_KEY_ID"],
+        "LITESTREAM_SECRET_ACCESS_KEY": env["LITESTREAM_SECRET_ACCESS_KEY"],
+    }
+    for attempt in range(attempts):
+        for leftover in output.parent.glob(output.name + "*"):
+            leftover.unlink()
+        result = subprocess.run(command, env=keys, capture_output=True, text=True, timeout=60)
+        if result.returncode == 0:
+            return output
+        if attempt + 1 < attempts:
+            time.sleep(0.2)
+    raise RuntimeError(f"litestream restore failed {attempts} times: {result.stderr.strip()}")
 
 
 def request(
