@@ -313,6 +313,17 @@ def test_a_point_in_time_restore_brings_back_that_moment_and_keeps_the_database_
     assert notes(kept) == ["before", "after"]
     assert not (tmp_path / "db.sqlite3.restored").exists()
 
+    # An empty volume restores the latest copy, or the moment LITESTREAM_RESTORE_TIMESTAMP names.
+    for moment, expected in ((None, ["before", "after"]), (chosen, ["before"])):
+        volume = tmp_path / f"empty-{len(expected)}"
+        volume.mkdir()
+        fresh = dict(env, DATA_DIR=str(volume))
+        if moment:
+            fresh["LITESTREAM_RESTORE_TIMESTAMP"] = moment
+        started = replica("prepare", env=fresh)
+        assert started.returncode == 0, started.stderr
+        assert notes(volume / "db.sqlite3") == expected
+
 
 def test_a_timestamp_that_is_no_moment_is_refused_with_the_format(tmp_path):
     env = rs.site_env(tmp_path, tmp_path, **rs.replica_env("http://127.0.0.1:9", "site"))
