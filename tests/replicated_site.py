@@ -202,6 +202,15 @@ def restore_latest(env: dict[str, str], output: Path, attempts: int = 3) -> Path
     raise RuntimeError(f"litestream restore failed {attempts} times: {result.stderr.strip()}")
 
 
+def redirect_in(database: Path, old_path: str) -> str | None:
+    """The redirect target an editor set for `old_path`, as stored in `database`."""
+    with contextlib.closing(sqlite3.connect(database)) as db:
+        row = db.execute(
+            "SELECT redirect_link FROM wagtailredirects_redirect WHERE old_path = ?", (old_path,)
+        ).fetchone()
+    return row[0] if row else None
+
+
 def request(
     url: str, method: str, path: str, form: dict | None = None, cookies: dict | None = None
 ) -> server.Response:
