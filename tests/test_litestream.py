@@ -20,6 +20,7 @@ import pytest
 
 from tests import replicated_site as rs
 from tests.server import ROOT
+from tests.test_container import run_script as run
 
 ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
 sqlite_only = pytest.mark.skipif(
@@ -27,17 +28,8 @@ sqlite_only = pytest.mark.skipif(
 )
 # An edit must be in the bucket this soon (Litestream syncs every second; moto answers at once).
 REPLICATION_LIMIT_SECONDS = 10
-# Programs run under `scripts/replica replicate`, writing to the database Litestream watches.
-ONE_NOTE = """
-import os, sqlite3, time
-db = sqlite3.connect(os.environ["LITESTREAM_DATABASE"])
-db.execute("PRAGMA journal_mode=WAL")
-db.execute("CREATE TABLE note (text)")
-db.execute("INSERT INTO note VALUES ('kept')")
-db.commit()
-time.sleep(2.5)
-"""
-# A note, a moment written to MOMENT_FILE more than a second later, another note after it.
+# Run under `scripts/replica replicate`, writing to the database Litestream watches: a note, a
+# moment written to MOMENT_FILE more than a second later, another note after it.
 TWO_MOMENTS = """
 import os, sqlite3, time
 db = sqlite3.connect(os.environ["LITESTREAM_DATABASE"])
@@ -53,17 +45,6 @@ db.execute("INSERT INTO note VALUES ('after')")
 db.commit()
 time.sleep(0.2)
 """
-
-
-def run(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [str(ROOT / "scripts" / args[0]), *args[1:]],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
 
 
 def replica(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess:
@@ -110,9 +91,9 @@ def prepared(tmp_path_factory):
 
 def seeded_replica(tmp_path: Path, env: dict[str, str]) -> None:
     """A small database replicated by the real binary, then left: a replica with content."""
-    seed_env = dict(env, DATA_DIR=str(tmp_path / "seed"))
+    seed_env = dict(env, DATA_DIR=str(tmp_path / "seed"), MOMENT_FILE=str(tmp_path / "moment"))
     (tmp_path / "seed").mkdir()
-    result = replica("replicate", "--", sys.executable, "-c", ONE_NOTE, env=seed_env)
+    result = replica("replicate", "--", sys.executable, "-c", TWO_MOMENTS, env=seed_env)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -209,7 +190,7 @@ def test_an_unreachable_replica_stops_the_start_on_an_empty_volume_and_names_the
     volume.mkdir()
     env = rs.site_env(volume, static_root, **secrets)
     started = time.monotonic()
-    result = run("start", env=env, timeout=120)
+    result = run("start", env=env)
     output = result.stdout + result.stderr
     assert result.returncode == 1, output
     assert "cannot reach the replica" in output
