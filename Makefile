@@ -87,6 +87,11 @@ soak: install ## Load the post page and the feed 60 s each at 64 connections: 0 
 	@command -v wrk >/dev/null || { echo "installing wrk"; apt-get install -y -qq wrk >/dev/null || sudo apt-get install -y -qq wrk; }
 	@$(UV) run --frozen python scripts/soak $(SOAK_ARGS)
 
+.PHONY: restore-drill
+
+restore-drill: install ## Lose the SQLite volume on purpose: replicate (Litestream), destroy, restore, compare, and restore to a moment
+	@$(UV) run --frozen python scripts/restore-drill $(ARGS)
+
 .PHONY: fly-bootstrap
 
 fly-bootstrap: ## From a fresh fork to live production and QA apps on Fly (ARGS="--app NAME --region CODE [--dry-run]")

@@ -371,7 +371,9 @@ def test_sqlite_gets_a_volume_per_app_and_migrates_at_start_up(fly, checkout):
         assert settings["mounts"] == {"source": "data", "destination": settings["env"]["DATA_DIR"]}
         assert settings["env"]["MIGRATE_ON_START"] == "1"
         assert "BUCKET_NAME" not in fly.app(app)["secrets"]
-    assert not any(command.startswith(("mpg", "postgres", "storage")) for command in fly.commands())
+    # No Postgres and no media bucket (tests/test_bootstrap_replica.py: the replica's bucket).
+    assert not any(command.startswith(("mpg", "postgres")) for command in fly.commands())
+    assert not any("--public" in command for command in fly.commands())
     # QA still runs what production runs (tests/test_fly_config.py's rule holds after the rewrite).
     production = tomllib.loads((checkout / "fly.toml").read_text())
     qa = tomllib.loads((checkout / "fly.qa.toml").read_text())

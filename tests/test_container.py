@@ -112,7 +112,9 @@ def test_release_that_cannot_reach_the_database_fails_so_fly_cancels_the_deploy(
     assert result.returncode != 0
 
 
-@pytest.mark.parametrize("script", ["release", "start", "image", "image-test", "container-engine"])
+@pytest.mark.parametrize(
+    "script", ["release", "start", "image", "image-test", "container-engine", "restore-drill"]
+)
 def test_scripts_explain_themselves(script):
     result = run_script(script, "--help", env={"PATH": os.environ["PATH"]})
     assert result.returncode == 0
@@ -139,6 +141,10 @@ def test_start_migrates_when_asked_serves_runs_the_loop_and_stops_cleanly_on_sig
         children = children_of(process.pid)
         assert any("publish_scheduled_loop" in command for command in children.values())
         assert any("gunicorn" in command for command in children.values())
+        # Without LITESTREAM_REPLICA_URL, start itself runs the site: no Litestream above it.
+        with open(f"/proc/{process.pid}/cmdline", "rb") as cmdline:
+            program = Path(cmdline.read().split(b"\0")[0].decode()).name
+        assert program == "bash"
         # The loop is a process as soon as it starts, but runs once Django has loaded.
         wait_for_line(tmp_path / "start.log", "publishing scheduled pages every 300 s")
 

@@ -23,7 +23,7 @@ State (JSON), every key optional:
      "deploy_by_tag": false,  # true: machines get whatever the tag names at deploy time
      "clusters": [{"id", "name", "org", "region", "plan", "password", "databases": ["fly-db"],
                    "attached_apps": ["<app>"]}],  # Fly Managed Postgres (`mpg`)
-     "buckets": [{"name", "org", "public"}],        # Tigris (`storage`)
+     "buckets": [{"name", "org", "public", "app"}], # Tigris (`storage`)
      "apps": {"<name>": {
          "org": "personal",
          "postgres": false,            # true: a legacy Fly Postgres app (`postgres create`)
@@ -826,13 +826,24 @@ def command_storage(world, words, flags, out):
     action = words[1] if len(words) > 1 else ""
     if action != "create":
         raise FlyError(f"unknown command {action!r} for storage")
-    app_name = flags.get("app")
+    # As flyctl does: without --app, the app comes from FLY_APP or a fly.toml in the working
+    # directory, if either names one; an app gets one Tigris bucket.
+    local_config = Path("fly.toml")
+    app_name = (
+        flags.get("app")
+        or os.environ.get("FLY_APP")
+        or (config_app_name(local_config) if local_config.is_file() else None)
+    )
     app = world.app(app_name) if app_name else None
     org = app["org"] if app else world.org(flags.get("org"))
     name = flags.get("name") or new_value(world, "bucket-")[:20]
     if any(bucket["name"] == name for bucket in world.data["buckets"]):
         raise FlyError(f"bucket name {name!r} is already taken")
-    world.data["buckets"].append({"name": name, "org": org, "public": bool(flags.get("public"))})
+    if app_name and any(bucket.get("app") == app_name for bucket in world.data["buckets"]):
+        raise FlyError(f"A Tigris project already exists for app {app_name}")
+    world.data["buckets"].append(
+        {"name": name, "org": org, "public": bool(flags.get("public")), "app": app_name}
+    )
     values = {
         "AWS_ACCESS_KEY_ID": new_value(world, "tid_"),
         "AWS_SECRET_ACCESS_KEY": new_value(world, "tsec_"),
