@@ -369,6 +369,11 @@ def read_config(config: Path) -> dict:
         raise FlyError(f"failed loading app config from {config}: {error}") from None
 
 
+def config_app_name(config: Path) -> str | None:
+    match = re.search(r'^\s*app\s*=\s*["\']([^"\']+)["\']', config.read_text(), re.MULTILINE)
+    return match.group(1) if match else None
+
+
 def require_yes(flags: dict, what: str) -> None:
     if not flags.get("yes"):
         raise FlyError(f"--yes flag must be specified when not running interactively ({what})")
