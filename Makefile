@@ -41,14 +41,19 @@ unit: install ## Only the unit and integration tests (no browser), as the image'
 	@$(UNIT)
 
 .PHONY: e2e
-# A failed test leaves a trace and a screenshot (and a video where the browser build can record
-# one) in test-results/, which the pipeline uploads. E2E_ARGS adds pytest options: --headed,
-# --browser firefox, -k editor, --tracing on.
-E2E_OPTIONS := --tracing retain-on-failure --screenshot only-on-failure --video retain-on-failure --output test-results
+# Every test leaves a video in test-results/ (with Playwright's ffmpeg, or the system's lent to
+# it), a failed one also a trace and a screenshot; test-results/index.html links them all, and
+# the pipeline uploads the folder. E2E_ARGS adds pytest options: --headed, --browser firefox,
+# -k editor, --tracing on.
+E2E_OPTIONS := --tracing retain-on-failure --screenshot only-on-failure --video on --output test-results
 E2E = $(UV) run --frozen pytest tests/e2e $(E2E_OPTIONS) $(if $(BASE_URL),--base-url "$(BASE_URL)") $(E2E_ARGS)
 
 e2e: install ## Browser tests in Chromium against BASE_URL, or a local production-like server when unset
 	@$(E2E)
+
+.PHONY: screenshots
+screenshots: install ## Home, a post, a docs page and search at 1280 and 390 px in both themes, to test-results/screenshots/
+	@$(UV) run --frozen pytest tests/e2e/screenshots.py --output test-results $(if $(BASE_URL),--base-url "$(BASE_URL)") $(E2E_ARGS)
 
 lint: install ## Check formatting and lint (ruff format --check, ruff check, djLint)
 	@$(UV) run --frozen ruff format --check .
