@@ -3,6 +3,7 @@
 import json
 
 from django import template
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
@@ -51,6 +52,13 @@ def json_ld(data) -> str:
         '<script type="application/ld+json">{}</script>',
         mark_safe(encoded.translate(JSON_SCRIPT_ESCAPES)),  # noqa: S308 - <, > and & are escaped
     )
+
+
+@register.simple_tag
+def configured_site_name() -> str:
+    """The site's name from the environment (SITE_NAME), for pages rendered without the
+    database (500, 503); the site settings an editor can change start from the same name."""
+    return settings.WAGTAIL_SITE_NAME
 
 
 @register.simple_tag(takes_context=True)
