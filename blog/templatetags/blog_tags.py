@@ -1,6 +1,7 @@
 """Template tags for the reader's pages: absolute URLs, pagination links and JSON-LD."""
 
 import json
+import re
 
 from django import template
 from django.conf import settings
@@ -11,6 +12,12 @@ from django.utils.safestring import mark_safe
 from blog.models.base import absolute_url as make_absolute
 
 register = template.Library()
+
+# Inline code as rich text and Markdown make it: a bare <code> (code blocks carry a class).
+INLINE_CODE = re.compile(r"<code>([^<]*)</code>")
+# A run of non-space characters with a hyphen in it, short enough to fit a phone's line.
+HYPHENATED_TOKEN = re.compile(r"[^\s-]*-[^\s]*")
+TOKEN_MAX_CHARACTERS = 32
 
 # The characters json_script escapes, so the data can never close its <script> element.
 JSON_SCRIPT_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
@@ -42,6 +49,26 @@ def page_link(context, number: int) -> str:
         query["page"] = number
     encoded = query.urlencode()
     return f"?{encoded}" if encoded else context["request"].path
+
+
+def _unbroken(match: re.Match) -> str:
+    token = match.group(0)
+    if len(token) > TOKEN_MAX_CHARACTERS:
+        return token
+    return f'<span class="nowrap">{token}</span>'
+
+
+@register.filter(is_safe=True)
+def code_tokens_whole(html: str) -> str:
+    """Inline code that wraps at its spaces only. Browsers break a line after any hyphen, so
+    `--database` or `fly-ensure-running` could be split across two lines; each such token is
+    kept on one line (a token too long for a phone's line may still break)."""
+    return mark_safe(  # noqa: S308 - spans around text that was already safe, no markup added inside
+        INLINE_CODE.sub(
+            lambda code: f"<code>{HYPHENATED_TOKEN.sub(_unbroken, code.group(1))}</code>",
+            str(html),
+        )
+    )
 
 
 @register.filter
