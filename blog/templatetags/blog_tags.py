@@ -1,10 +1,14 @@
 """Template tags for the reader's pages: absolute URLs, pagination links and JSON-LD."""
 
+import functools
+import hashlib
 import json
 import re
+from dataclasses import dataclass
 
 from django import template
 from django.conf import settings
+from django.templatetags.static import static
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
@@ -79,6 +83,50 @@ def json_ld(data) -> str:
         '<script type="application/ld+json">{}</script>',
         mark_safe(encoded.translate(JSON_SCRIPT_ESCAPES)),  # noqa: S308 - <, > and & are escaped
     )
+
+
+@dataclass(frozen=True)
+class Diagram:
+    """A drawing in static/diagrams/ that stands in for an image of the content on the site."""
+
+    url: str
+    width: int
+    height: int
+
+
+SVG_SIZE = re.compile(r'<svg[^>]*\bviewBox="0 0 ([\d.]+) ([\d.]+)"')
+
+
+@functools.cache
+def _diagrams() -> dict[str, tuple[str, int, int]]:
+    """The SHA-1 of each site/images/NAME.png that has a static/diagrams/NAME.svg beside it ->
+    (that SVG's static path, its width, its height). Read once per process."""
+    found = {}
+    for drawing in sorted((settings.BASE_DIR / "static" / "diagrams").glob("*.svg")):
+        raster = settings.BASE_DIR / "site" / "images" / f"{drawing.stem}.png"
+        size = SVG_SIZE.search(drawing.read_text())
+        if not raster.is_file() or size is None:
+            continue
+        digest = hashlib.sha1(raster.read_bytes(), usedforsecurity=False).hexdigest()
+        found[digest] = (f"diagrams/{drawing.name}", round(float(size[1])), round(float(size[2])))
+    return found
+
+
+@register.simple_tag
+def diagram_for(image) -> Diagram | None:
+    """The themed SVG drawing of a shipped diagram, for an image whose file is exactly its PNG.
+
+    SVG uploads are refused (an SVG can carry script), so the content holds each diagram as a
+    PNG, which feeds and the admin show; the site draws it from the SVG of the same name in
+    static/diagrams/, whose colours follow the reader's light or dark theme. An editor who
+    replaces the image gets their own image shown.
+    """
+    digest = getattr(image, "file_hash", "") if image else ""
+    entry = _diagrams().get(digest) if digest else None
+    if entry is None:
+        return None
+    path, width, height = entry
+    return Diagram(static(path), width, height)
 
 
 @register.simple_tag
