@@ -1,4 +1,4 @@
-"""Template tags for the reader's pages: absolute URLs, pagination links and JSON-LD."""
+"""Template tags for the reader's pages: URLs, pagination, JSON-LD, inline code, diagrams."""
 
 import functools
 import hashlib
@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from django import template
 from django.conf import settings
-from django.templatetags.static import static
 from django.core.serializers.json import DjangoJSONEncoder
+from django.templatetags.static import static
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
