@@ -6,6 +6,8 @@ UV := scripts/uv
 MANAGE := $(UV) run --frozen python manage.py
 # Local mode for `make run`: DEBUG on, gunicorn on loopback only.
 LOCAL_ENV := DJANGO_DEBUG=1 HOST=127.0.0.1 PORT=$${PORT:-8000}
+# Scheduled pages go live within a minute locally (the container checks every 300 s).
+LOCAL_PUBLISH_INTERVAL := $${PUBLISH_SCHEDULED_INTERVAL:-60}
 
 .PHONY: help install run migrate test lint fmt bench
 
@@ -15,13 +17,14 @@ help: ## List the targets
 install: ## Install the locked dependencies into .venv (installs uv when missing)
 	@$(UV) sync --frozen --quiet
 
+# scripts/start is the container's command too: gunicorn and the scheduled-publishing loop.
 run: install ## Set up everything and serve the site on http://127.0.0.1:8000 (SQLite, DEBUG on)
 	@$(LOCAL_ENV) $(MANAGE) migrate --noinput -v 0
 	@$(LOCAL_ENV) $(MANAGE) load_content -v 0
 	@$(LOCAL_ENV) $(MANAGE) create_local_admin
 	@$(LOCAL_ENV) $(MANAGE) collectstatic --noinput -v 0
-	@echo "Serving http://127.0.0.1:$${PORT:-8000}/ (admin at /admin/). Ctrl-C stops it."
-	@$(LOCAL_ENV) $(UV) run --frozen gunicorn -c config/gunicorn.conf.py config.wsgi
+	@echo "Serving http://127.0.0.1:$${PORT:-8000}/ (admin at /admin/); scheduled pages go live within $(LOCAL_PUBLISH_INTERVAL) s. Ctrl-C stops it."
+	@$(LOCAL_ENV) PUBLISH_SCHEDULED_INTERVAL=$(LOCAL_PUBLISH_INTERVAL) $(UV) run --frozen scripts/start
 
 # Both suites run even when the first fails, so one report shows everything that is broken.
 # The unit and integration tests run in parallel, one process per CPU (PYTEST_WORKERS=0: one
@@ -42,14 +45,19 @@ upgrade-check: ## The unit tests against the newest Django 6.1.x and Wagtail 8.0
 	@scripts/upgrade-check $(ARGS)
 
 .PHONY: e2e
-# A failed test leaves a trace and a screenshot (and a video where the browser build can record
-# one) in test-results/, which the pipeline uploads. E2E_ARGS adds pytest options: --headed,
-# --browser firefox, -k editor, --tracing on.
-E2E_OPTIONS := --tracing retain-on-failure --screenshot only-on-failure --video retain-on-failure --output test-results
+# Every test leaves a video in test-results/ (with Playwright's ffmpeg, or the system's lent to
+# it), a failed one also a trace and a screenshot; test-results/index.html links them all, and
+# the pipeline uploads the folder. E2E_ARGS adds pytest options: --headed, --browser firefox,
+# -k editor, --tracing on.
+E2E_OPTIONS := --tracing retain-on-failure --screenshot only-on-failure --video on --output test-results
 E2E = $(UV) run --frozen pytest tests/e2e $(E2E_OPTIONS) $(if $(BASE_URL),--base-url "$(BASE_URL)") $(E2E_ARGS)
 
 e2e: install ## Browser tests in Chromium against BASE_URL, or a local production-like server when unset
 	@$(E2E)
+
+.PHONY: screenshots
+screenshots: install ## Home, a post, a docs page and search at 1280 and 390 px in both themes, to test-results/screenshots/
+	@$(UV) run --frozen pytest tests/e2e/screenshots.py --output test-results $(if $(BASE_URL),--base-url "$(BASE_URL)") $(E2E_ARGS)
 
 lint: install ## Check formatting and lint (ruff format --check, ruff check, djLint)
 	@$(UV) run --frozen ruff format --check .

@@ -115,6 +115,8 @@ MIDDLEWARE = [
     # A session cookie holding characters Django never issues counts as none (config/sessions.py).
     "config.sessions.IgnoreForgedSessionCookieMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Only with DEBUG: a missing page gets the site's 404 page, not Django's debug page.
+    "config.errors.DebugNotFoundMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -377,6 +379,8 @@ LOGGING = {
     "loggers": {
         # Wagtail runs its background tasks in-process; one line per task is noise.
         "django_tasks": {"level": "WARNING"},
+        # django-axes announces itself at every start (each manage.py command, gunicorn): noise.
+        "axes.apps": {"level": "WARNING"},
         # An unknown Host is a client's mistake (400): one warning line, no traceback. Django
         # logs it as an error; the filter sits on the logger so every handler sees a warning.
         "django.security.DisallowedHost": {

@@ -13,6 +13,8 @@ Each file is written in its own transaction, so a file that fails leaves its pag
 import datetime
 import hashlib
 import io
+import shutil
+import subprocess
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -133,6 +135,43 @@ def public_path(page: Page, home: Page) -> str:
     return page.url_path
 
 
+def last_commit_times(root: Path) -> dict[Path, datetime.datetime]:
+    """When git last committed each file under `root`, for the files without uncommitted
+    changes: the date a page shows as "Last updated". Empty without git or a repository (as in
+    the container) and in a shallow clone, whose one commit would date every file."""
+
+    executable = shutil.which("git")
+    if executable is None:
+        return {}
+
+    def git(*args: str) -> str:
+        result = subprocess.run(  # noqa: S603 - the arguments are this function's own, no shell
+            [executable, "-C", str(root), *args], capture_output=True, text=True, timeout=30
+        )
+        if result.returncode != 0:
+            raise OSError(result.stderr.strip())
+        return result.stdout
+
+    try:
+        if git("rev-parse", "--is-shallow-repository").strip() != "false":
+            return {}
+        top = Path(git("rev-parse", "--show-toplevel").strip())
+        # Porcelain paths are relative to the repository's top, like the log's; a rename's
+        # entry is followed by its old path, which is dirty too as far as this goes.
+        dirty = {entry[3:] for entry in git("status", "--porcelain", "-z", "--", ".").split("\0")}
+        log = git("-c", "core.quotePath=false", "log", "--format=%x00%cI", "--name-only", "--", ".")
+    except (OSError, subprocess.TimeoutExpired):
+        return {}
+    times: dict[Path, datetime.datetime] = {}
+    for commit in log.split("\0")[1:]:
+        stamp, *names = commit.strip().splitlines()
+        when = datetime.datetime.fromisoformat(stamp)
+        for name in names:
+            if name and name not in dirty:
+                times.setdefault((top / name).resolve(), when)
+    return times
+
+
 @dataclass
 class Importer:
     """Imports the content folder `root`; `display_root` is how paths are shown in messages."""
@@ -152,6 +191,7 @@ class Importer:
         self.new_images: list = []
         self.renamed: set[str] = set()
         self._home_page = None
+        self._commit_times: dict[Path, datetime.datetime] | None = None
 
     # --- The run ---------------------------------------------------------------------------
 
@@ -493,9 +533,27 @@ class Importer:
             Page.objects.filter(pk=page.pk).update(first_published_at=page.first_published_at)
         revision = page.save_revision(log_action=True)
         revision.publish(log_action=True)
+        changed_at = self.changed_at(item)
+        if changed_at is not None:
+            # The page changed when its file did, not when this import ran (feeds, sitemap and
+            # "Last updated" read it); an editor's publish sets it to that moment as usual.
+            if page.first_published_at:
+                changed_at = max(changed_at, page.first_published_at)
+            Page.objects.filter(pk=page.pk).update(last_published_at=changed_at)
         page = model.objects.get(pk=page.pk)
         self._save_record(record, item, page, revision)
         return page, True
+
+    def changed_at(self, item: ParsedFile) -> datetime.datetime | None:
+        """When the file or an image it uses was last committed; None when one of them has
+        changes git does not hold yet (or there is no git), so the import's time stands."""
+        if self._commit_times is None:
+            self._commit_times = last_commit_times(self.root)
+        paths = [self.root / item.source.path, *(ref.path for ref in item.image_references())]
+        times = [self._commit_times.get(path.resolve()) for path in paths]
+        if not times or None in times:
+            return None
+        return max(times)
 
     def _move_record(self, record: ContentSource, path: str):
         old_path = record.path

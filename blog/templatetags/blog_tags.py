@@ -1,16 +1,28 @@
-"""Template tags for the reader's pages: absolute URLs, pagination links and JSON-LD."""
+"""Template tags for the reader's pages: URLs, pagination, JSON-LD, inline code, diagrams."""
 
 import datetime
+import functools
+import hashlib
 import json
+import re
+from dataclasses import dataclass
 
 from django import template
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
+from django.templatetags.static import static
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from blog.models.base import absolute_url as make_absolute
 
 register = template.Library()
+
+# Inline code as rich text and Markdown make it: a bare <code> (code blocks carry a class).
+INLINE_CODE = re.compile(r"<code>([^<]*)</code>")
+# A run of non-space characters with a hyphen in it, short enough to fit a phone's line.
+HYPHENATED_TOKEN = re.compile(r"[^\s-]*-[^\s]*")
+TOKEN_MAX_CHARACTERS = 32
 
 # The characters json_script escapes, so the data can never close its <script> element.
 JSON_SCRIPT_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
@@ -44,6 +56,26 @@ def page_link(context, number: int) -> str:
     return f"?{encoded}" if encoded else context["request"].path
 
 
+def _unbroken(match: re.Match) -> str:
+    token = match.group(0)
+    if len(token) > TOKEN_MAX_CHARACTERS:
+        return token
+    return f'<span class="nowrap">{token}</span>'
+
+
+@register.filter(is_safe=True)
+def code_tokens_whole(html: str) -> str:
+    """Inline code that wraps at its spaces only. Browsers break a line after any hyphen, so
+    `--database` or `fly-ensure-running` could be split across two lines; each such token is
+    kept on one line (a token too long for a phone's line may still break)."""
+    return mark_safe(  # noqa: S308 - spans around text that was already safe, no markup added inside
+        INLINE_CODE.sub(
+            lambda code: f"<code>{HYPHENATED_TOKEN.sub(_unbroken, code.group(1))}</code>",
+            str(html),
+        )
+    )
+
+
 @register.filter
 def html_datetime(moment: datetime.datetime | None) -> str:
     """A moment as HTML's `datetime` attribute takes it: UTC to the second (`2026-12-02T14:35:33Z`).
@@ -63,6 +95,57 @@ def json_ld(data) -> str:
         '<script type="application/ld+json">{}</script>',
         mark_safe(encoded.translate(JSON_SCRIPT_ESCAPES)),  # noqa: S308 - <, > and & are escaped
     )
+
+
+@dataclass(frozen=True)
+class Diagram:
+    """A drawing in static/diagrams/ that stands in for an image of the content on the site."""
+
+    url: str
+    width: int
+    height: int
+
+
+SVG_SIZE = re.compile(r'<svg[^>]*\bviewBox="0 0 ([\d.]+) ([\d.]+)"')
+
+
+@functools.cache
+def _diagrams() -> dict[str, tuple[str, int, int]]:
+    """The SHA-1 of each site/images/NAME.png that has a static/diagrams/NAME.svg beside it ->
+    (that SVG's static path, its width, its height). Read once per process."""
+    found = {}
+    for drawing in sorted((settings.BASE_DIR / "static" / "diagrams").glob("*.svg")):
+        raster = settings.BASE_DIR / "site" / "images" / f"{drawing.stem}.png"
+        size = SVG_SIZE.search(drawing.read_text())
+        if not raster.is_file() or size is None:
+            continue
+        digest = hashlib.sha1(raster.read_bytes(), usedforsecurity=False).hexdigest()
+        found[digest] = (f"diagrams/{drawing.name}", round(float(size[1])), round(float(size[2])))
+    return found
+
+
+@register.simple_tag
+def diagram_for(image) -> Diagram | None:
+    """The themed SVG drawing of a shipped diagram, for an image whose file is exactly its PNG.
+
+    SVG uploads are refused (an SVG can carry script), so the content holds each diagram as a
+    PNG, which feeds and the admin show; the site draws it from the SVG of the same name in
+    static/diagrams/, whose colours follow the reader's light or dark theme. An editor who
+    replaces the image gets their own image shown.
+    """
+    digest = getattr(image, "file_hash", "") if image else ""
+    entry = _diagrams().get(digest) if digest else None
+    if entry is None:
+        return None
+    path, width, height = entry
+    return Diagram(static(path), width, height)
+
+
+@register.simple_tag
+def configured_site_name() -> str:
+    """The site's name from the environment (SITE_NAME), for pages rendered without the
+    database (500, 503); the site settings an editor can change start from the same name."""
+    return settings.WAGTAIL_SITE_NAME
 
 
 @register.simple_tag(takes_context=True)

@@ -1,4 +1,5 @@
-/* Flight Log: the reader's theme choice (system, light or dark) and copy buttons on code.
+/* Flight Log: the reader's theme choice (system, light or dark), copy buttons on code, and the
+   docs navigation's panel.
    Loaded in <head> without defer, so a stored theme applies before the first paint. */
 (() => {
   "use strict";
@@ -11,8 +12,14 @@
   if (stored === "light" || stored === "dark") root.dataset.theme = stored;
 
   const setUpThemeToggle = (button) => {
+    const icon = document.createElement("span");
+    const label = document.createElement("span");
+    icon.className = "theme-icon";
+    icon.setAttribute("aria-hidden", "true");
+    label.className = "theme-label";
+    button.replaceChildren(icon, label);
     const show = () => {
-      button.textContent = `Theme: ${root.dataset.theme || "system"}`;
+      label.textContent = `Theme: ${root.dataset.theme || "system"}`;
     };
     button.addEventListener("click", () => {
       const next = NEXT[root.dataset.theme || "system"];
@@ -58,9 +65,19 @@
     header.append(button, status);
   };
 
+  // The docs navigation is a closed panel on a phone and the open sidebar on wide screens (CSS
+  // shows it open where ::details-content is supported; this covers the other browsers).
+  const openOnWideScreens = (details) => {
+    const wide = window.matchMedia("(min-width: 62rem)");
+    const follow = () => { if (wide.matches) details.open = true; };
+    wide.addEventListener("change", follow);
+    follow();
+  };
+
   document.addEventListener("DOMContentLoaded", () => {
     const toggle = document.querySelector(".theme-toggle");
     if (toggle) setUpThemeToggle(toggle);
+    document.querySelectorAll(".docs-nav details").forEach(openOnWideScreens);
     document.querySelectorAll(".code-block").forEach(addCopyButton);
   });
 })();

@@ -20,6 +20,7 @@ import secrets
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +28,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests import server
+from tests.e2e import artifacts
 from tests.e2e.helpers import (
     CHROMIUM_FLAGS,
     NoBrowserError,
@@ -34,6 +36,8 @@ from tests.e2e.helpers import (
     Sample,
     find_chromium,
     find_sample,
+    install_playwright_chromium,
+    registry_with_system_ffmpeg,
     video_recording_problem,
 )
 
@@ -41,6 +45,9 @@ from tests.e2e.helpers import (
 expect.set_options(timeout=15_000)
 
 VIDEO_NOTE = pytest.StashKey[str]()
+VIDEO_INDEX = pytest.StashKey[Path]()
+LENT_FFMPEG = pytest.StashKey[Path]()
+RECORDINGS = pytest.StashKey[dict[str, artifacts.Recording]]()
 
 
 @dataclass
@@ -57,6 +64,53 @@ class Target:
 
     def admin_url(self, path: str = "") -> str:
         return f"{self.url}/{self.admin_path}/{path}"
+
+
+def pytest_configure(config):
+    # Before Playwright's driver starts (it reads the variable once): lend it the system's
+    # ffmpeg when its own is missing, so videos are recorded here as on GitHub.
+    folder = Path(tempfile.mkdtemp(prefix="e2e-playwright-"))
+    registry = registry_with_system_ffmpeg(dict(os.environ), folder / "browsers")
+    config.stash[LENT_FFMPEG] = folder
+    if registry is not None:
+        os.environ["PLAYWRIGHT_BROWSERS_PATH"] = str(registry)
+
+
+def pytest_unconfigure(config):
+    if LENT_FFMPEG in config.stash:
+        shutil.rmtree(config.stash[LENT_FFMPEG], ignore_errors=True)
+
+
+# --- What the run recorded -------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def recording(request, output_path):
+    """Remember where pytest-playwright puts this test's files, for the index."""
+    recordings = request.config.stash.setdefault(RECORDINGS, {})
+    recordings[request.node.nodeid] = artifacts.Recording(request.node.nodeid, Path(output_path))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    recorded = item.config.stash.get(RECORDINGS, {}).get(item.nodeid)
+    if report.failed and recorded is not None:
+        recorded.outcome = "failed"
+    return report
+
+
+def pytest_sessionfinish(session):
+    recorded = artifacts.collect(list(session.config.stash.get(RECORDINGS, {}).values()))
+    if not recorded:
+        return
+    output = Path(session.config.getoption("--output")).absolute()
+    index = artifacts.write_index(output, recorded, "End-to-end run: recordings")
+    session.config.stash[VIDEO_INDEX] = index
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        with open(summary, "a", encoding="utf-8") as file:
+            file.write(artifacts.job_summary(output, recorded))
 
 
 def pytest_collection_modifyitems(items):
@@ -207,15 +261,34 @@ def sample(browser, base_url) -> Sample:
 
 
 @pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args, browser_name, playwright):
+def say(pytestconfig):
+    """Write a line to the terminal at once, past pytest's output capture."""
+    capture = pytestconfig.pluginmanager.getplugin("capturemanager")
+
+    def write(line: str) -> None:
+        with capture.global_and_fixture_disabled():
+            print(f"\n{line}", flush=True)
+
+    return write
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args, browser_name, playwright, say):
     """Chromium from CHROMIUM_PATH, Debian's, or Playwright's own, with quiet flags; other
     browsers (--browser firefox) as Playwright ships them."""
     if browser_name != "chromium" or browser_type_launch_args.get("channel"):
         return browser_type_launch_args
     try:
-        executable = find_chromium(dict(os.environ), playwright.chromium.executable_path)
+        try:
+            executable = find_chromium(dict(os.environ), playwright.chromium.executable_path)
+        except NoBrowserError as error:
+            if not error.installable:
+                raise
+            install_playwright_chromium(say)
+            executable = find_chromium(dict(os.environ), playwright.chromium.executable_path)
     except NoBrowserError as error:
-        pytest.fail(str(error), pytrace=False)
+        # One message for the whole run, not the same error under every test.
+        pytest.exit(str(error), returncode=pytest.ExitCode.USAGE_ERROR)
     flags = [*browser_type_launch_args.get("args", []), *CHROMIUM_FLAGS]
     if os.geteuid() == 0:
         # Chromium's sandbox refuses to run as root (containers, CI images).
@@ -241,6 +314,10 @@ def browser_context_args(browser_context_args, browser, pytestconfig):
 
 
 def pytest_terminal_summary(terminalreporter, config):
+    if VIDEO_INDEX in config.stash:
+        terminalreporter.write_line(
+            f"e2e: videos, traces and screenshots: {config.stash[VIDEO_INDEX]}"
+        )
     if VIDEO_NOTE in config.stash:
         terminalreporter.write_line(
             f"e2e: videos are off for this browser build: {config.stash[VIDEO_NOTE]}; "

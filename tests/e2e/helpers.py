@@ -1,7 +1,11 @@
 """End-to-end helpers: the browser to use, page problems, colours, sample pages, polling."""
 
+import json
 import os
 import re
+import shutil
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,10 +34,16 @@ NO_BROWSER = (
     "(`uv run --frozen playwright install --with-deps chromium`, needs the internet); "
     "or set CHROMIUM_PATH to a Chromium or Chrome executable."
 )
+PLAYWRIGHT_INSTALL = [sys.executable, "-m", "playwright", "install", "chromium"]
 
 
 class NoBrowserError(Exception):
-    """No usable Chromium: the message says how to get one."""
+    """No usable Chromium: the message says how to get one. `installable` when installing
+    Playwright's own would help (not when CHROMIUM_PATH names a file that is not there)."""
+
+    def __init__(self, message: str, installable: bool = False):
+        super().__init__(message)
+        self.installable = installable
 
 
 def _is_executable(path: str) -> bool:
@@ -56,7 +66,94 @@ def find_chromium(
         return debian_path
     if managed_path and _is_executable(managed_path):
         return None
-    raise NoBrowserError(NO_BROWSER)
+    raise NoBrowserError(NO_BROWSER, installable=True)
+
+
+def install_playwright_chromium(
+    say: Callable[[str], object],
+    run: Callable[..., subprocess.CompletedProcess] = subprocess.run,
+) -> None:
+    """Download Playwright's own Chromium (no root needed); raises NoBrowserError naming what
+    to install by hand when that fails (no internet, an unsupported system)."""
+    say("e2e: no Chromium found: installing Playwright's own (`playwright install chromium`)")
+    try:
+        result = run(PLAYWRIGHT_INSTALL, capture_output=True, text=True, timeout=900)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise NoBrowserError(
+            f"Installing Playwright's Chromium failed ({error}). {NO_BROWSER}"
+        ) from None
+    if result.returncode != 0:
+        # Its first "Error:" line names the cause (a DNS failure, an unsupported system).
+        errors = [
+            line.strip()
+            for line in f"{result.stdout}\n{result.stderr}".splitlines()
+            if line.strip().startswith("Error:")
+        ]
+        reason = errors[0] if errors else f"exit status {result.returncode}"
+        raise NoBrowserError(f"Installing Playwright's Chromium failed ({reason}). {NO_BROWSER}")
+
+
+# --- Video ------------------------------------------------------------------------------------
+
+# The name of Playwright's ffmpeg inside its folder, per platform (its registry's own table).
+FFMPEG_EXECUTABLES = {"linux": "ffmpeg-linux", "darwin": "ffmpeg-mac", "win32": "ffmpeg-win64.exe"}
+
+
+def playwright_registry(environ: dict[str, str]) -> Path:
+    """The folder where Playwright looks for its browsers and ffmpeg, computed as its driver
+    does: PLAYWRIGHT_BROWSERS_PATH, else the platform's cache folder."""
+    import playwright
+
+    configured = environ.get("PLAYWRIGHT_BROWSERS_PATH", "")
+    if configured == "0":
+        return Path(playwright.__file__).parent / "driver" / "package" / ".local-browsers"
+    if configured:
+        return Path(configured).absolute()
+    home = Path.home()
+    if sys.platform == "darwin":
+        cache = home / "Library" / "Caches"
+    elif sys.platform == "win32":
+        cache = Path(environ.get("LOCALAPPDATA") or home / "AppData" / "Local")
+    else:
+        cache = Path(environ.get("XDG_CACHE_HOME") or home / ".cache")
+    return cache / "ms-playwright"
+
+
+def playwright_ffmpeg(environ: dict[str, str]) -> Path:
+    """Where this Playwright release expects its ffmpeg (the revision is in its browsers.json)."""
+    import playwright
+
+    browsers = Path(playwright.__file__).parent / "driver" / "package" / "browsers.json"
+    revision = next(
+        entry["revision"]
+        for entry in json.loads(browsers.read_text())["browsers"]
+        if entry["name"] == "ffmpeg"
+    )
+    name = FFMPEG_EXECUTABLES.get(sys.platform, "ffmpeg-linux")
+    return playwright_registry(environ) / f"ffmpeg-{revision}" / name
+
+
+def registry_with_system_ffmpeg(
+    environ: dict[str, str], folder: Path, system_ffmpeg: str | None = None
+) -> Path | None:
+    """A browsers folder for PLAYWRIGHT_BROWSERS_PATH that lends Playwright the system's ffmpeg
+    (Debian's `apt-get install ffmpeg` encodes the VP9 WebM it asks for) when its own is not
+    installed, as with a system Chromium and no internet; everything already in Playwright's
+    folder (its browsers) is linked in unchanged. None when nothing needs lending, or there is
+    no system ffmpeg to lend."""
+    own = playwright_ffmpeg(environ)
+    system_ffmpeg = system_ffmpeg or shutil.which("ffmpeg")
+    if _is_executable(str(own)) or not system_ffmpeg or sys.platform == "win32":
+        return None
+    folder.mkdir(parents=True, exist_ok=True)
+    registry = own.parent.parent
+    if registry.is_dir():
+        for entry in registry.iterdir():
+            if entry.name != own.parent.name:
+                (folder / entry.name).symlink_to(entry)
+    (folder / own.parent.name).mkdir()
+    (folder / own.parent.name / own.name).symlink_to(system_ffmpeg)
+    return folder
 
 
 def video_recording_problem(context_factory: Callable[[], BrowserContext]) -> str | None:
@@ -72,7 +169,10 @@ def video_recording_problem(context_factory: Callable[[], BrowserContext]) -> st
     except Error as error:
         if "ffmpeg" not in str(error).lower():
             raise
-        return "Playwright's ffmpeg is not installed (`uv run --frozen playwright install ffmpeg`)"
+        return (
+            "no ffmpeg to encode them: `uv run --frozen playwright install ffmpeg`, or the "
+            "system's (`apt-get install ffmpeg`), which the suite lends Playwright"
+        )
     finally:
         if context is not None:
             context.close()
