@@ -71,7 +71,7 @@ class GenerationClock:
                 raise
             # A kept connection the server has since closed (an idle timeout, a pooler's
             # restart): drop it and ask once more on a new one before calling the database down.
-            connection.close_if_unusable_or_obsolete()
+            connection.close()
             return rows.first()
 
     def forget(self) -> None:

@@ -104,6 +104,10 @@ def test_cached_pages_ask_a_failing_database_once_per_backoff_not_once_per_poll(
             return 7
 
     monkeypatch.setattr(changes, "generation_rows", Rows)
+    # No connection kept from before: the first failure is the database's, not a stale socket's.
+    monkeypatch.setattr(
+        changes, "connection", SimpleNamespace(connection=None, in_atomic_block=False)
+    )
     clock = changes.GenerationClock()
 
     # A cached page every 0.3 s for just under the backoff: one attempt, at the first page.
@@ -120,3 +124,26 @@ def test_cached_pages_ask_a_failing_database_once_per_backoff_not_once_per_poll(
     now[0] += settings.PAGE_CACHE_POLL_SECONDS
     clock.current()
     assert len(attempts) == 3
+
+
+def test_a_kept_connection_the_server_closed_is_replaced_without_a_backoff(monkeypatch, settings):
+    """An idle connection closed by the server (or a pooler) fails once; the poll reconnects and
+    asks again, so other machines' changes are not held back for FAILED_POLL_BACKOFF_SECONDS."""
+    settings.PAGE_CACHE_POLL_SECONDS = 2
+    answers = iter([OperationalError("server closed the connection unexpectedly"), 9])
+    closed = []
+
+    class Rows:
+        def first(self):
+            answer = next(answers)
+            if isinstance(answer, Exception):
+                raise answer
+            return answer
+
+    kept = SimpleNamespace(
+        connection=object(), in_atomic_block=False, close=lambda: closed.append(1)
+    )
+    monkeypatch.setattr(changes, "generation_rows", Rows)
+    monkeypatch.setattr(changes, "connection", kept)
+    assert changes.GenerationClock().current()[1] == 9
+    assert closed == [1]

@@ -173,9 +173,10 @@ def test_an_admin_edit_reaches_the_bucket_in_seconds_and_an_empty_volume_comes_b
         )
         # The page cache starts empty and fills from the restored database.
         assert site.get("/blog/").headers["x-cache"] == "miss"
-        again = site.get("/blog/")
-        assert again.status == 200
-        assert again.headers["x-cache"] == "hit"
+        # Each of the two workers stores its own copy: within a few reads both answer hits.
+        again = [site.get("/blog/") for _ in range(6)]
+        assert all(answer.status == 200 for answer in again)
+        assert again[-1].headers["x-cache"] == "hit"
         assert site.stop() == 0
     assert rs.pages_in(second_volume / "db.sqlite3") == pages_before
 
