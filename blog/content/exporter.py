@@ -17,7 +17,6 @@ from wagtail.documents import get_document_model
 from wagtail.models import Page
 
 from blog.content.errors import ContentError
-from blog.content.importer import public_path
 from blog.content.layout import (
     BLOG_INDEX,
     BLOG_INDEX_FILE,
@@ -28,6 +27,7 @@ from blog.content.layout import (
     HOME_FILE,
     POST,
     classify,
+    public_path,
 )
 from blog.content.richtext import RichTextWriter, escape_text, wrap
 from blog.models import BlogIndexPage, BlogPage, ContentSource, DocPage, DocsIndexPage, HomePage

@@ -38,6 +38,7 @@ from blog.content.layout import (
     POST,
     SourceFile,
     discover,
+    public_path,
 )
 from blog.content.markdown import Block, BodyParser, ImageReference, resolve_image
 from blog.content.snapshot import fingerprint
@@ -124,13 +125,6 @@ def image_title(path: Path) -> str:
     words = path.stem.replace("_", " ").replace("-", " ").split()
     title = " ".join(words) or path.stem
     return title[:1].upper() + title[1:]
-
-
-def public_path(page: Page, home: Page) -> str:
-    """The page's path on the site ("/docs/logs/"), from its place under the home page."""
-    if page.url_path.startswith(home.url_path):
-        return "/" + page.url_path[len(home.url_path) :]
-    return page.url_path
 
 
 @dataclass
