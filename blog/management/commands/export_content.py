@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from blog.content.errors import ContentError
-from blog.content.exporter import FAILED, STATUSES, UNCHANGED, Exporter
+from blog.content.exporter import Exporter, ExportStatus
 
 DEFAULT_FOLDER = "site"
 LABEL_WIDTH = 10
@@ -41,14 +41,14 @@ class Command(BaseCommand):
         elapsed = time.monotonic() - started
 
         for outcome in outcomes:
-            if outcome.status == UNCHANGED and options["verbosity"] < 1:
+            if outcome.status == ExportStatus.UNCHANGED and options["verbosity"] < 1:
                 continue
             where = exporter.display(outcome.path) if outcome.path else ""
             line = f"{outcome.status:<{LABEL_WIDTH}} {outcome.url or '-':<{URL_WIDTH}} {where}"
             if outcome.note:
                 line += f"  ({outcome.note})"
             self.stdout.write(line.rstrip())
-        counts = {status: 0 for status in STATUSES}
+        counts = {status: 0 for status in ExportStatus}
         for outcome in outcomes:
             counts[outcome.status] += 1
         summary = ", ".join(f"{count} {status}" for status, count in counts.items())
@@ -56,5 +56,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{summary}; {images} image(s) in {display_root}/images ({elapsed:.1f} s)."
         )
-        if counts[FAILED]:
-            raise CommandError(f"{counts[FAILED]} page(s) could not be exported (see above).")
+        if counts[ExportStatus.FAILED]:
+            raise CommandError(
+                f"{counts[ExportStatus.FAILED]} page(s) could not be exported (see above)."
+            )
