@@ -91,10 +91,9 @@ def quoted(value: str) -> str:
 
 @dataclass
 class Exporter:
-    """Exports the site's pages into the folder `target`; `display_root` names it in messages."""
+    """Exports the site's pages into the folder `target`."""
 
     target: Path
-    display_root: str = "site"
     outcomes: list[ExportOutcome] = field(default_factory=list)
 
     def __post_init__(self):
@@ -408,6 +407,3 @@ class Exporter:
                 destination.parent.mkdir(parents=True, exist_ok=True)
                 destination.write_bytes(data)
         return Path(os.path.relpath(self.target / IMAGES_FOLDER / name, folder)).as_posix()
-
-    def display(self, path: str) -> str:
-        return f"{self.display_root.rstrip('/')}/{path}"

@@ -42,6 +42,7 @@ from blog.content.layout import (
     public_path,
 )
 from blog.content.markdown import Block, BodyParser, ImageReference, resolve_image
+from blog.content.report import display
 from blog.content.snapshot import fingerprint
 from blog.models import (
     Author,
@@ -317,7 +318,7 @@ class Importer:
                 self.planned.add(path)
         note = decision.note
         if decision.renamed_from:
-            note = f"renamed from {self.display(decision.renamed_from)}" + (
+            note = f"renamed from {display(self.display_root, decision.renamed_from)}" + (
                 f"; {note}" if note else ""
             )
         return Outcome(action, path, url, note)
@@ -364,9 +365,9 @@ class Importer:
             index = model.objects.child_of(self.home()).order_by("path").first()
             if index is not None:
                 return index
+        parent_file = display(self.display_root, source.parent)
         raise ContentError(
-            f"its parent page's file {self.display(source.parent)} has not been imported: "
-            "fix that file first"
+            f"its parent page's file {parent_file} has not been imported: fix that file first"
         )
 
     def _existing_page(self, item: ParsedFile, parent: Page | None) -> Page | None:
@@ -416,7 +417,8 @@ class Importer:
             if owner is not None and owner.path in self.present:
                 raise ContentError(
                     f"the page {public_path(page, self.home())} comes from "
-                    f"{self.display(owner.path)}: two files cannot share a slug under one parent",
+                    f"{display(self.display_root, owner.path)}: two files cannot share a slug "
+                    "under one parent",
                     item.front.line_of("slug"),
                 )
             if owner is not None:
@@ -630,8 +632,3 @@ class Importer:
                     )
                     moved.add(desired[position])
         return moved
-
-    # --- Messages --------------------------------------------------------------------------
-
-    def display(self, path: str) -> str:
-        return f"{self.display_root.rstrip('/')}/{path}"

@@ -12,10 +12,10 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from blog.content.importer import Importer, ImportStatus
+from blog.content.report import count, display, outcome_line, summary
 
 DEFAULT_FOLDER = "site"
 LABEL_WIDTH = 19
-URL_WIDTH = 44
 
 
 class Command(BaseCommand):
@@ -66,14 +66,11 @@ class Command(BaseCommand):
         for outcome in outcomes:
             if outcome.status == ImportStatus.UNCHANGED and verbosity < 1 and not outcome.note:
                 continue
-            self.stdout.write(self.format_line(importer, outcome, dry_run))
+            self.stdout.write(self.format_line(display_root, outcome, dry_run))
 
-        counts = {status: 0 for status in ImportStatus}
-        for outcome in outcomes:
-            counts[outcome.status] += 1
-        summary = ", ".join(f"{count} {status}" for status, count in counts.items())
+        counts = count(outcomes, ImportStatus)
         prefix = "Dry run, nothing written: " if dry_run else ""
-        self.stdout.write(f"{prefix}{summary} ({elapsed:.1f} s).")
+        self.stdout.write(f"{prefix}{summary(counts)} ({elapsed:.1f} s).")
         changes = (ImportStatus.CREATED, ImportStatus.UPDATED, ImportStatus.FAILED)
         if not any(counts[status] for status in changes) and not dry_run:
             self.stdout.write("Nothing changed: every page matches its file.")
@@ -85,14 +82,11 @@ class Command(BaseCommand):
             )
 
     @staticmethod
-    def format_line(importer: Importer, outcome, dry_run: bool) -> str:
+    def format_line(display_root: str, outcome, dry_run: bool) -> str:
         label = outcome.status
         if dry_run and label in (ImportStatus.CREATED, ImportStatus.UPDATED):
             label = f"would be {label}"
-        where = importer.display(outcome.path)
+        where = display(display_root, outcome.path)
         if outcome.status == ImportStatus.FAILED:
             return f"{label:<{LABEL_WIDTH}} {where}:{outcome.line}: {outcome.note}"
-        line = f"{label:<{LABEL_WIDTH}} {outcome.url or '-':<{URL_WIDTH}} {where}"
-        if outcome.note:
-            line += f"  ({outcome.note})"
-        return line
+        return outcome_line(label, LABEL_WIDTH, outcome.url, where, outcome.note)
