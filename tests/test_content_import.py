@@ -616,6 +616,24 @@ BAD_FILES = [
     ),
     ("---\ntitle: A\nsummary: x\n---\n\n3. three\n4. four\n", 6, "starts at 1"),
     ("---\ntitle: A\nsummary: x\n---\n\n- item\n\n  ```sh\n  ls\n  ```\n", 8, "list item"),
+    # A problem on a later line of a paragraph is reported at that line, inside emphasis and
+    # after it too.
+    (
+        "---\ntitle: A\nsummary: x\n---\n\n- one\n  **two\n  [x](../02-second.md)**\n",
+        8,
+        "points at a file",
+    ),
+    (
+        "---\ntitle: A\nsummary: x\n---\n\n> *a\n> b*\n> [l](https://x.org)\n",
+        8,
+        "cannot hold a link",
+    ),
+    ("---\ntitle: A\nsummary: x\n---\n\n> [!NOTE]\n> text\n> Some <b>x</b>.\n", 8, "raw HTML"),
+    (
+        "---\ntitle: A\nsummary: x\n---\n\n![A [link](/docs/) in alt](../images/red.png)\n",
+        6,
+        "alt text is plain text and cannot hold a link",
+    ),
     ("---\ntitle: A\nsummary: x\n---\n", 5, "body is empty"),
     ("title: A\n", 1, "starts with front matter"),
     ("---\ntitle: A\nsummary: x\n\nText.\n", 1, "no closing `---`"),

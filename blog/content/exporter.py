@@ -9,6 +9,7 @@ import json
 import os
 import re
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
 import yaml
@@ -17,7 +18,6 @@ from wagtail.documents import get_document_model
 from wagtail.models import Page
 
 from blog.content.errors import ContentError
-from blog.content.importer import public_path
 from blog.content.layout import (
     BLOG_INDEX,
     BLOG_INDEX_FILE,
@@ -28,12 +28,11 @@ from blog.content.layout import (
     HOME_FILE,
     POST,
     classify,
+    public_path,
 )
 from blog.content.richtext import RichTextWriter, escape_text, wrap
 from blog.models import BlogIndexPage, BlogPage, ContentSource, DocPage, DocsIndexPage, HomePage
 
-WRITTEN, UNCHANGED, SKIPPED, FAILED = "written", "unchanged", "skipped", "failed"
-STATUSES = (WRITTEN, UNCHANGED, SKIPPED, FAILED)
 IMAGES_FOLDER = "images"
 KIND_MODELS = {BLOG_INDEX: BlogIndexPage, DOCS_INDEX: DocsIndexPage}
 CALLOUT_MARKERS = {"note": "NOTE", "tip": "TIP", "warning": "WARNING"}
@@ -41,9 +40,18 @@ CALLOUT_MARKERS = {"note": "NOTE", "tip": "TIP", "warning": "WARNING"}
 FENCE_LANGUAGES = {"bash": "sh"}
 
 
+class ExportStatus(StrEnum):
+    """What an export did with a page's file, in the order the summary counts them."""
+
+    WRITTEN = "written"
+    UNCHANGED = "unchanged"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+
+
 @dataclass
 class ExportOutcome:
-    status: str
+    status: ExportStatus
     path: str
     url: str = ""
     note: str = ""
@@ -83,10 +91,9 @@ def quoted(value: str) -> str:
 
 @dataclass
 class Exporter:
-    """Exports the site's pages into the folder `target`; `display_root` names it in messages."""
+    """Exports the site's pages into the folder `target`."""
 
     target: Path
-    display_root: str = "site"
     outcomes: list[ExportOutcome] = field(default_factory=list)
 
     def __post_init__(self):
@@ -130,7 +137,7 @@ class Exporter:
             if other.pk != chosen.pk:
                 self.outcomes.append(
                     ExportOutcome(
-                        SKIPPED,
+                        ExportStatus.SKIPPED,
                         "",
                         public_path(other, self.home),
                         f"the format has one {model._meta.verbose_name}; this is another",
@@ -138,7 +145,9 @@ class Exporter:
                 )
         if not chosen.live:
             self.outcomes.append(
-                ExportOutcome(SKIPPED, index_file, public_path(chosen, self.home), "not live")
+                ExportOutcome(
+                    ExportStatus.SKIPPED, index_file, public_path(chosen, self.home), "not live"
+                )
             )
             return None
         return chosen
@@ -149,7 +158,7 @@ class Exporter:
             if not isinstance(page, model):
                 self.outcomes.append(
                     ExportOutcome(
-                        SKIPPED,
+                        ExportStatus.SKIPPED,
                         "",
                         public_path(page, self.home),
                         f"a {page._meta.verbose_name} has no place in the files",
@@ -158,7 +167,10 @@ class Exporter:
             elif not page.live:
                 self.outcomes.append(
                     ExportOutcome(
-                        SKIPPED, "", public_path(page, self.home), "not live (drafts stay here)"
+                        ExportStatus.SKIPPED,
+                        "",
+                        public_path(page, self.home),
+                        "not live (drafts stay here)",
                     )
                 )
             else:
@@ -233,13 +245,13 @@ class Exporter:
         try:
             text = self.file_text(planned, page)
         except ContentError as error:
-            return ExportOutcome(FAILED, planned.path, url, error.message)
+            return ExportOutcome(ExportStatus.FAILED, planned.path, url, error.message)
         destination = self.target / planned.path
         if destination.is_file() and destination.read_text(encoding="utf-8") == text:
-            return ExportOutcome(UNCHANGED, planned.path, url)
+            return ExportOutcome(ExportStatus.UNCHANGED, planned.path, url)
         destination.parent.mkdir(parents=True, exist_ok=True)
         destination.write_text(text, encoding="utf-8")
-        return ExportOutcome(WRITTEN, planned.path, url)
+        return ExportOutcome(ExportStatus.WRITTEN, planned.path, url)
 
     def file_text(self, planned: PlannedFile, page: Page) -> str:
         folder = (self.target / planned.path).parent
@@ -395,6 +407,3 @@ class Exporter:
                 destination.parent.mkdir(parents=True, exist_ok=True)
                 destination.write_bytes(data)
         return Path(os.path.relpath(self.target / IMAGES_FOLDER / name, folder)).as_posix()
-
-    def display(self, path: str) -> str:
-        return f"{self.display_root.rstrip('/')}/{path}"

@@ -17,6 +17,7 @@ import shutil
 import subprocess
 from collections import defaultdict
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
@@ -40,8 +41,10 @@ from blog.content.layout import (
     POST,
     SourceFile,
     discover,
+    public_path,
 )
 from blog.content.markdown import Block, BodyParser, ImageReference, resolve_image
+from blog.content.report import display
 from blog.content.snapshot import fingerprint
 from blog.models import (
     Author,
@@ -69,22 +72,24 @@ PUBLISHED_AT = datetime.time(9, 0)
 # Which front matter key a model field's validation error belongs to.
 FIELD_KEYS = {"hero_image": "hero"}
 
-CREATED, UPDATED, UNCHANGED, SKIPPED, REMOVED, FAILED = (
-    "created",
-    "updated",
-    "unchanged",
-    "skipped",
-    "removed-from-files",
-    "failed",
-)
-STATUSES = (CREATED, UPDATED, UNCHANGED, SKIPPED, REMOVED, FAILED)
+
+class ImportStatus(StrEnum):
+    """What an import did with a file (REMOVED: with a page whose file is gone), in the order
+    the summary counts them."""
+
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    SKIPPED = "skipped"
+    REMOVED = "removed-from-files"
+    FAILED = "failed"
 
 
 @dataclass
 class Outcome:
-    """What happened to one file (or, for REMOVED, to a page whose file is gone)."""
+    """What happened to one file (or, for ImportStatus.REMOVED, to a page whose file is gone)."""
 
-    status: str
+    status: ImportStatus
     path: str
     url: str = ""
     note: str = ""
@@ -114,7 +119,7 @@ class ParsedFile:
 
 @dataclass
 class Decision:
-    action: str
+    action: ImportStatus
     page: Page | None = None
     record: ContentSource | None = None
     renamed_from: str | None = None
@@ -126,13 +131,6 @@ def image_title(path: Path) -> str:
     words = path.stem.replace("_", " ").replace("-", " ").split()
     title = " ".join(words) or path.stem
     return title[:1].upper() + title[1:]
-
-
-def public_path(page: Page, home: Page) -> str:
-    """The page's path on the site ("/docs/logs/"), from its place under the home page."""
-    if page.url_path.startswith(home.url_path):
-        return "/" + page.url_path[len(home.url_path) :]
-    return page.url_path
 
 
 def last_commit_times(root: Path) -> dict[Path, datetime.datetime]:
@@ -228,8 +226,12 @@ class Importer:
                 moved |= self._reorder(parent, siblings, parsed)
             for outcome in self.outcomes:
                 page = self.pages.get(outcome.path)
-                if outcome.status == UNCHANGED and page is not None and page.pk in moved:
-                    outcome.status = UPDATED
+                if (
+                    outcome.status == ImportStatus.UNCHANGED
+                    and page is not None
+                    and page.pk in moved
+                ):
+                    outcome.status = ImportStatus.UPDATED
                     outcome.note = "moved to its place among its siblings"
 
         for path, record in sorted(self.records.items()):
@@ -237,11 +239,11 @@ class Importer:
                 continue
             url = public_path(record.page, self.home()) if record.page_id else ""
             note = "" if record.page_id else "its page was deleted in the admin"
-            self.outcomes.append(Outcome(REMOVED, path, url, note))
+            self.outcomes.append(Outcome(ImportStatus.REMOVED, path, url, note))
         return self.outcomes
 
     def _failure(self, path: str, error: ContentError) -> Outcome:
-        return Outcome(FAILED, path, note=error.message, line=error.line)
+        return Outcome(ImportStatus.FAILED, path, note=error.message, line=error.line)
 
     @staticmethod
     def _tree_order(sources: list[SourceFile], parsed: dict[str, ParsedFile]) -> list[SourceFile]:
@@ -324,11 +326,11 @@ class Importer:
             parent = self._parent_page(item.source)
             decision = self._decide(item, parent)
             page, action = decision.page, decision.action
-            if action in (CREATED, UPDATED) and not self.dry_run:
+            if action in (ImportStatus.CREATED, ImportStatus.UPDATED) and not self.dry_run:
                 with transaction.atomic():
                     page, wrote = self._write(item, parent, decision)
                 if not wrote and decision.renamed_from is None:
-                    action = UNCHANGED
+                    action = ImportStatus.UNCHANGED
                 # The file changed, so its place among its siblings may have too.
                 self.touched_parents.add(item.source.parent)
             elif decision.renamed_from and not self.dry_run:
@@ -352,11 +354,11 @@ class Importer:
             url = public_path(page, self.home())
         else:
             url = self._planned_path(item, parent)
-            if action == CREATED:
+            if action == ImportStatus.CREATED:
                 self.planned.add(path)
         note = decision.note
         if decision.renamed_from:
-            note = f"renamed from {self.display(decision.renamed_from)}" + (
+            note = f"renamed from {display(self.display_root, decision.renamed_from)}" + (
                 f"; {note}" if note else ""
             )
         return Outcome(action, path, url, note)
@@ -403,9 +405,9 @@ class Importer:
             index = model.objects.child_of(self.home()).order_by("path").first()
             if index is not None:
                 return index
+        parent_file = display(self.display_root, source.parent)
         raise ContentError(
-            f"its parent page's file {self.display(source.parent)} has not been imported: "
-            "fix that file first"
+            f"its parent page's file {parent_file} has not been imported: fix that file first"
         )
 
     def _existing_page(self, item: ParsedFile, parent: Page | None) -> Page | None:
@@ -440,22 +442,23 @@ class Importer:
         if record is not None and record.page_id is None:
             if not self.force:
                 return Decision(
-                    SKIPPED,
+                    ImportStatus.SKIPPED,
                     record=record,
                     note="its page was deleted in the admin; --force creates it again",
                 )
-            return Decision(CREATED, record=record)
+            return Decision(ImportStatus.CREATED, record=record)
         if record is not None:
             page = record.page.specific
         else:
             page = self._existing_page(item, parent)
             if page is None:
-                return Decision(CREATED)
+                return Decision(ImportStatus.CREATED)
             owner = self.records_by_page.get(page.pk)
             if owner is not None and owner.path in self.present:
                 raise ContentError(
                     f"the page {public_path(page, self.home())} comes from "
-                    f"{self.display(owner.path)}: two files cannot share a slug under one parent",
+                    f"{display(self.display_root, owner.path)}: two files cannot share a slug "
+                    "under one parent",
                     item.front.line_of("slug"),
                 )
             if owner is not None:
@@ -469,26 +472,26 @@ class Importer:
                     )
                 else:
                     note = "edited in the admin before any import; --force applies the file"
-                return Decision(SKIPPED, page=page, note=note)
+                return Decision(ImportStatus.SKIPPED, page=page, note=note)
             else:
                 # A page no editor has touched (the migrations' home and index pages).
-                return Decision(UPDATED, page=page, record=ContentSource(path=path))
+                return Decision(ImportStatus.UPDATED, page=page, record=ContentSource(path=path))
 
         edited = self._edited(page, record)
         same_file = record.source_hash == item.source_hash and renamed_from is None
         if not edited and same_file:
-            return Decision(UNCHANGED, page=page, record=record)
+            return Decision(ImportStatus.UNCHANGED, page=page, record=record)
         if edited and not self.force:
             if same_file:
-                return Decision(UNCHANGED, page=page, record=record, note=f"{edited}")
+                return Decision(ImportStatus.UNCHANGED, page=page, record=record, note=f"{edited}")
             return Decision(
-                SKIPPED,
+                ImportStatus.SKIPPED,
                 page=page,
                 record=record,
                 renamed_from=renamed_from,
                 note=f"{edited}; --force overwrites it",
             )
-        return Decision(UPDATED, page=page, record=record, renamed_from=renamed_from)
+        return Decision(ImportStatus.UPDATED, page=page, record=record, renamed_from=renamed_from)
 
     def _edited(self, page: Page, record: ContentSource) -> str:
         """Why the page counts as changed since the last import, or "" when it does not."""
@@ -687,8 +690,3 @@ class Importer:
                     )
                     moved.add(desired[position])
         return moved
-
-    # --- Messages --------------------------------------------------------------------------
-
-    def display(self, path: str) -> str:
-        return f"{self.display_root.rstrip('/')}/{path}"

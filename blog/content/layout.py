@@ -1,4 +1,5 @@
-"""Where each file of site/ goes in the page tree, and the order siblings come in.
+"""Where each file of site/ goes in the page tree, the order siblings come in, and the address
+a page of the tree has on the site.
 
 home.md                     the home page
 blog/index.md               the blog index; blog/YYYY-MM-DD-slug.md are its posts
@@ -9,6 +10,8 @@ docs/slug/index.md          a docs page with children: the other files in docs/s
 import re
 from dataclasses import dataclass
 from pathlib import Path
+
+from wagtail.models import Page
 
 from blog.content.errors import ContentError
 
@@ -120,6 +123,13 @@ def discover(root: Path) -> tuple[list[SourceFile], dict[str, ContentError]]:
                 del files[source.path]
                 changed = True
     return sorted(files.values(), key=_depth_first_key), errors
+
+
+def public_path(page: Page, home: Page) -> str:
+    """The page's path on the site ("/docs/logs/"), from its place under the home page."""
+    if page.url_path.startswith(home.url_path):
+        return "/" + page.url_path[len(home.url_path) :]
+    return page.url_path
 
 
 def _depth_first_key(source: SourceFile) -> tuple:

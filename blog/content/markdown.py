@@ -14,7 +14,7 @@ from urllib.parse import unquote
 
 from django.conf import settings
 from markdown_it import MarkdownIt
-from markdown_it.token import Token
+from markdown_it.tree import SyntaxTreeNode
 
 from blog.content.errors import ContentError
 from blog.highlighting import LANGUAGE_ALIASES, LANGUAGES
@@ -36,17 +36,11 @@ ALLOWED_INLINE_HTML = {"<sup>": "<sup>", "</sup>": "</sup>", "<sub>": "<sub>", "
 # Where links may point: a path on this site, a fragment of this page, or another site.
 LINK_PREFIXES = ("/", "#", "https://", "http://", "mailto:")
 URL_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
-# Emphasis keeps its text in plain-text blocks (headings, quotes, table cells).
-EMPHASIS_MARKUP = {"strong_open", "strong_close", "em_open", "em_close", "s_open", "s_close"}
-INLINE_MARKUP = {
-    "strong_open": "<b>",
-    "strong_close": "</b>",
-    "em_open": "<i>",
-    "em_close": "</i>",
-    "s_open": "<s>",
-    "s_close": "</s>",
-    "link_close": "</a>",
-}
+# Emphasis is <b>, <i> and <s> in rich text, and keeps its text in plain-text blocks (headings,
+# quotes, table cells).
+EMPHASIS_TAGS = {"strong": "b", "em": "i", "s": "s"}
+LISTS = {"bullet_list", "ordered_list"}
+LINE_BREAKS = {"softbreak", "hardbreak"}
 
 
 @dataclass(frozen=True)
@@ -70,6 +64,19 @@ class Block:
         if self.type == "image":
             return [self.value["image"]]
         return []
+
+
+@dataclass(frozen=True)
+class Inline:
+    """A run of inline Markdown: its nodes, its source text and the line it starts on.
+
+    Usually a paragraph's, heading's or table cell's text; also an image's alt text, and a
+    callout's first paragraph after its marker line.
+    """
+
+    nodes: list[SyntaxTreeNode]
+    source: str
+    line: int
 
 
 def language_list() -> str:
@@ -128,37 +135,33 @@ class BodyParser:
         self.root = root
 
     def parse(self, text: str) -> list[Block]:
-        tokens = MARKDOWN.parse(text)
-        return self._blocks(tokens)
+        return self._blocks(SyntaxTreeNode(MARKDOWN.parse(text)).children)
 
     # --- Helpers ---------------------------------------------------------------------------
 
-    def line(self, token: Token, offset: int = 0) -> int:
-        if token.map:
-            return self.first_line + token.map[0] + offset
+    def line(self, node: SyntaxTreeNode, offset: int = 0) -> int:
+        if node.map:
+            return self.first_line + node.map[0] + offset
         return self.first_line
 
-    @staticmethod
-    def _closing(tokens: list[Token], start: int) -> int:
-        """The index of the token that closes tokens[start]."""
-        opening = tokens[start]
-        closing_type = opening.type.replace("_open", "_close")
-        for index in range(start + 1, len(tokens)):
-            token = tokens[index]
-            if token.type == closing_type and token.level == opening.level:
-                return index
-        raise ContentError("unclosed Markdown block", BodyParser.line_of(opening))
-
-    @staticmethod
-    def line_of(token: Token) -> int:
-        return token.map[0] + 1 if token.map else 1
+    def inline(self, node: SyntaxTreeNode) -> Inline:
+        """The text of a paragraph, heading or table cell (the node's one child)."""
+        inline = node.children[0]
+        return Inline(inline.children, inline.content, self.line(inline))
 
     # --- Blocks ----------------------------------------------------------------------------
 
-    def _blocks(self, tokens: list[Token]) -> list[Block]:
+    def _blocks(self, nodes: list[SyntaxTreeNode]) -> list[Block]:
+        """Consecutive paragraphs and lists make one rich text block; the rest a block each."""
         blocks: list[Block] = []
         rich_text: list[str] = []
         rich_text_line = 0
+
+        def add_rich_text(node: SyntaxTreeNode, text: str):
+            nonlocal rich_text_line
+            if not rich_text:
+                rich_text_line = self.line(node)
+            rich_text.append(text)
 
         def flush():
             nonlocal rich_text
@@ -166,80 +169,67 @@ class BodyParser:
                 blocks.append(Block("paragraph", "".join(rich_text), rich_text_line))
                 rich_text = []
 
-        index = 0
-        while index < len(tokens):
-            token = tokens[index]
-            if token.type == "paragraph_open":
-                inline = tokens[index + 1]
-                index += 3
+        for node in nodes:
+            if node.type == "paragraph":
+                inline = self.inline(node)
                 standalone = self._standalone(inline)
                 if standalone:
                     flush()
                     blocks.append(standalone)
                 else:
-                    if not rich_text:
-                        rich_text_line = self.line(token)
-                    rich_text.append(f"<p>{self.inline_html(inline)}</p>")
-            elif token.type in ("bullet_list_open", "ordered_list_open"):
-                end = self._closing(tokens, index)
-                if not rich_text:
-                    rich_text_line = self.line(token)
-                rich_text.append(self._list_html(tokens[index : end + 1]))
-                index = end + 1
+                    add_rich_text(node, f"<p>{self.inline_html(inline)}</p>")
+            elif node.type in LISTS:
+                add_rich_text(node, self._list_html(node))
             else:
                 flush()
-                if token.type == "heading_open":
-                    blocks.append(self._heading(token, tokens[index + 1]))
-                    index += 3
-                elif token.type == "fence":
-                    blocks.append(self._code(token))
-                    index += 1
-                elif token.type == "blockquote_open":
-                    end = self._closing(tokens, index)
-                    blocks.append(self._blockquote(token, tokens[index + 1 : end]))
-                    index = end + 1
-                elif token.type == "table_open":
-                    end = self._closing(tokens, index)
-                    blocks.append(self._table(token, tokens[index + 1 : end]))
-                    index = end + 1
-                else:
-                    raise ContentError(self._unsupported(token), self.line(token))
+                blocks.append(self._block(node))
         flush()
         return blocks
 
-    def _unsupported(self, token: Token) -> str:
-        if token.type == "code_block":
-            return "indented code: use a fenced block (```) that names its language"
-        if token.type == "html_block":
-            return "raw HTML is not part of the format: write it as Markdown"
-        if token.type == "hr":
-            return "a horizontal rule (---, ***) has no block: start a section with ## instead"
-        return f"this Markdown ({token.type}) has no block in the format"
+    def _block(self, node: SyntaxTreeNode) -> Block:
+        if node.type == "heading":
+            return self._heading(node)
+        if node.type == "fence":
+            return self._code(node)
+        if node.type == "blockquote":
+            return self._blockquote(node)
+        if node.type == "table":
+            return self._table(node)
+        raise ContentError(self._unsupported(node), self.line(node))
 
-    def _heading(self, token: Token, inline: Token) -> Block:
-        line = self.line(token)
-        if token.tag == "h1":
+    def _unsupported(self, node: SyntaxTreeNode) -> str:
+        if node.type == "code_block":
+            return "indented code: use a fenced block (```) that names its language"
+        if node.type == "html_block":
+            return "raw HTML is not part of the format: write it as Markdown"
+        if node.type == "hr":
+            return "a horizontal rule (---, ***) has no block: start a section with ## instead"
+        return f"this Markdown ({node.type}) has no block in the format"
+
+    def _heading(self, node: SyntaxTreeNode) -> Block:
+        line = self.line(node)
+        if node.tag == "h1":
             raise ContentError(
                 "a level-one heading (#) is not allowed in the body: the title is the page's "
                 "only h1, so sections start at ##",
                 line,
             )
-        if token.tag not in HEADING_LEVELS:
+        if node.tag not in HEADING_LEVELS:
             raise ContentError("headings go from ## to ####: use a shallower level", line)
-        text = self.plain_text(inline, "a heading")
+        text = self.plain_text(self.inline(node), "a heading")
         if not text:
             raise ContentError("an empty heading", line)
         if len(text) > HEADING_MAX_LENGTH:
             raise ContentError(f"a heading is longer than {HEADING_MAX_LENGTH} characters", line)
-        return Block("heading", {"text": text, "level": HEADING_LEVELS[token.tag]}, line)
+        return Block("heading", {"text": text, "level": HEADING_LEVELS[node.tag]}, line)
 
-    def _code(self, token: Token) -> Block:
-        line = self.line(token)
-        info = token.info.strip()
+    def _code(self, node: SyntaxTreeNode) -> Block:
+        line = self.line(node)
+        info = node.info.strip()
         language, _, rest = info.partition(" ")
         value = {
             "language": code_language(language, line),
-            "code": token.content.removesuffix("\n"),
+            "code": node.content.removesuffix("\n"),
             "filename": "",
             "caption": "",
         }
@@ -265,10 +255,10 @@ class BodyParser:
             raise ContentError("an empty code block", line)
         return Block("code", value, line)
 
-    def _standalone(self, inline: Token) -> Block | None:
+    def _standalone(self, inline: Inline) -> Block | None:
         """An image or an embed alone in its paragraph is a block of its own."""
-        line = self.line(inline)
-        content = inline.content.strip()
+        line = inline.line
+        content = inline.source.strip()
         if content.startswith("{embed"):
             match = EMBED.match(content)
             if not match:
@@ -279,22 +269,23 @@ class BodyParser:
             if not url.startswith(("https://", "http://")):
                 raise ContentError(f"embed {url!r}: give a web address (https://...)", line)
             return Block("embed", url, line)
+        # An image anywhere in the paragraph (in a link, in bold) must be all of it.
+        if not any(node.type == "image" for child in inline.nodes for node in child.walk()):
+            return None
         children = [
             child
-            for child in inline.children or []
+            for child in inline.nodes
             if not (child.type == "text" and not child.content.strip())
         ]
-        images = [child for child in children if child.type == "image"]
-        if not images:
-            return None
-        if len(children) != 1:
+        if len(children) != 1 or children[0].type != "image":
             raise ContentError(
                 "an image stands alone in its paragraph, with blank lines around it", line
             )
-        image = images[0]
-        # The alt text as plain text (the token's content is the Markdown source of it).
-        alt = Token("inline", "", 0, map=inline.map, children=image.children or [])
-        alt_text = self.plain_text(alt, "an image's alt text")
+        image = children[0]
+        # The alt text as plain text (the node's content is the Markdown source of it).
+        alt_text = self.plain_text(
+            Inline(image.children, image.content, line), "an image's alt text"
+        )
         if not alt_text:
             raise ContentError(
                 "an image needs alt text: ![what the image shows](path), for readers who "
@@ -305,29 +296,28 @@ class BodyParser:
         caption = (image.attrGet("title") or "").strip()
         return Block("image", {"image": reference, "alt_text": alt_text, "caption": caption}, line)
 
-    def _blockquote(self, token: Token, inner: list[Token]) -> Block:
-        line = self.line(token)
-        first_inline = inner[1] if len(inner) > 1 and inner[0].type == "paragraph_open" else None
-        marker = CALLOUT_MARKER.match(first_inline.content) if first_inline else None
+    def _blockquote(self, node: SyntaxTreeNode) -> Block:
+        line = self.line(node)
+        children = node.children
+        first = children[0] if children and children[0].type == "paragraph" else None
+        marker = CALLOUT_MARKER.match(self.inline(first).source) if first else None
         if marker:
-            return self._callout(marker.group(1), line, inner)
-        paragraphs: list[Token] = []
-        index = 0
-        while index < len(inner):
-            if inner[index].type != "paragraph_open":
+            return self._callout(marker.group(1), line, children)
+        paragraphs: list[Inline] = []
+        for child in children:
+            if child.type != "paragraph":
                 raise ContentError(
                     "a quote holds plain paragraphs only; for a note with lists or code use "
                     "a callout (> [!NOTE])",
-                    self.line(inner[index]) if inner[index].map else line,
+                    self.line(child) if child.map else line,
                 )
-            paragraphs.append(inner[index + 1])
-            index += 3
+            paragraphs.append(self.inline(child))
         if not paragraphs:
             raise ContentError("an empty quote", line)
         attribution = ""
         last = paragraphs[-1]
         last_lines = self.plain_lines(last, "a quote")
-        if last.content.split("\n")[-1].startswith(ATTRIBUTION_PREFIX):
+        if last.source.split("\n")[-1].startswith(ATTRIBUTION_PREFIX):
             attribution = last_lines[-1][0].removeprefix(ATTRIBUTION_PREFIX.strip()).strip()
             last_lines = last_lines[:-1]
         texts = [
@@ -349,38 +339,33 @@ class BodyParser:
             text += content + separator
         return text
 
-    def _callout(self, marker: str, line: int, inner: list[Token]) -> Block:
+    def _callout(self, marker: str, line: int, children: list[SyntaxTreeNode]) -> Block:
         kind = CALLOUT_KINDS.get(marker.upper())
         if kind is None:
             raise ContentError(
                 f"unknown callout kind [!{marker}]: use [!NOTE], [!TIP] or [!WARNING]", line
             )
-        first_inline = inner[1]
-        children = list(first_inline.children or [])
+        first = children[0].children[0]
         # Drop the marker and the line break after it.
-        while children and children[0].type not in ("softbreak", "hardbreak"):
-            children.pop(0)
-        if children:
-            children.pop(0)
-        if children:
-            body_map = [first_inline.map[0] + 1, first_inline.map[1]] if first_inline.map else None
-            rest = Token("inline", "", 0, map=body_map, children=children)
-            rest.content = first_inline.content.split("\n", 1)[-1]
-            body_tokens = [inner[0], rest, inner[2], *inner[3:]]
-        else:
-            body_tokens = inner[3:]
-        body = self.rich_text_html(body_tokens, "a callout")
+        nodes = list(first.children)
+        while nodes and nodes[0].type not in LINE_BREAKS:
+            nodes.pop(0)
+        if nodes:
+            nodes.pop(0)
+        text = (
+            Inline(nodes, first.content.split("\n", 1)[-1], self.line(first, 1)) if nodes else None
+        )
+        body = self._callout_body(text, children[1:])
         if not body:
             raise ContentError(f"an empty [!{marker}] callout: write its text on `>` lines", line)
         return Block("callout", {"kind": kind, "body": body}, line)
 
-    def _table(self, token: Token, inner: list[Token]) -> Block:
-        rows: list[list[str]] = []
-        for index, cell_token in enumerate(inner):
-            if cell_token.type == "tr_open":
-                rows.append([])
-            elif cell_token.type in ("th_open", "td_open"):
-                rows[-1].append(self.plain_text(inner[index + 1], "a table cell"))
+    def _table(self, node: SyntaxTreeNode) -> Block:
+        rows = [
+            [self.plain_text(self.inline(cell), "a table cell") for cell in row.children]
+            for section in node.children  # thead, and tbody when there are more rows
+            for row in section.children
+        ]
         value = {
             "data": rows,
             "first_row_is_table_header": True,
@@ -388,139 +373,123 @@ class BodyParser:
             "table_header_choice": "row",
             "table_caption": "",
         }
-        return Block("table", value, self.line(token))
+        return Block("table", value, self.line(node))
 
     # --- Rich text -------------------------------------------------------------------------
 
-    def rich_text_html(self, tokens: list[Token], where: str) -> str:
-        """Paragraphs and lists as rich text; other blocks are an error in `where`."""
-        parts: list[str] = []
-        index = 0
-        while index < len(tokens):
-            token = tokens[index]
-            if token.type == "paragraph_open":
-                inline = tokens[index + 1]
-                if self._standalone(inline):
-                    raise ContentError(
-                        f"{where} holds text and lists: move the image or embed out of it",
-                        self.line(inline),
-                    )
-                parts.append(f"<p>{self.inline_html(inline)}</p>")
-                index += 3
-            elif token.type in ("bullet_list_open", "ordered_list_open"):
-                end = self._closing(tokens, index)
-                parts.append(self._list_html(tokens[index : end + 1]))
-                index = end + 1
-            else:
-                raise ContentError(
-                    f"{where} holds paragraphs and lists only, not {self._describe(token)}",
-                    self.line(token),
-                )
+    def _callout_body(self, text: Inline | None, nodes: list[SyntaxTreeNode]) -> str:
+        """A callout's text after its marker line, then its other paragraphs and lists, as
+        rich text."""
+        misplaced = "a callout holds text and lists: move the image or embed out of it"
+        parts = [f"<p>{self._paragraph_html(text, misplaced)}</p>"] if text else []
+        for node in nodes:
+            inner = self._inner_html(node, misplaced, "a callout holds paragraphs and lists only")
+            parts.append(f"<p>{inner}</p>" if node.type == "paragraph" else inner)
         return "".join(parts)
 
     @staticmethod
-    def _describe(token: Token) -> str:
+    def _describe(node: SyntaxTreeNode) -> str:
         names = {
-            "heading_open": "headings",
+            "heading": "headings",
             "fence": "code blocks",
             "code_block": "code blocks",
-            "blockquote_open": "quotes",
-            "table_open": "tables",
+            "blockquote": "quotes",
+            "table": "tables",
             "html_block": "raw HTML",
             "hr": "horizontal rules",
         }
-        return names.get(token.type, token.type)
+        return names.get(node.type, node.type)
 
-    def _list_html(self, tokens: list[Token]) -> str:
-        opening = tokens[0]
-        tag = "ol" if opening.type == "ordered_list_open" else "ul"
-        start = opening.attrGet("start")
+    def _list_html(self, node: SyntaxTreeNode) -> str:
+        tag = "ol" if node.type == "ordered_list" else "ul"
+        start = node.attrGet("start")
         if start not in (None, 1, "1"):
             raise ContentError(
-                "a numbered list starts at 1: the editor numbers lists itself", self.line(opening)
+                "a numbered list starts at 1: the editor numbers lists itself", self.line(node)
             )
-        items: list[str] = []
-        index = 1
-        while index < len(tokens) - 1:
-            token = tokens[index]
-            if token.type != "list_item_open":
-                index += 1
-                continue
-            end = self._closing(tokens, index)
-            items.append(f"<li>{self._list_item_html(tokens[index + 1 : end])}</li>")
-            index = end + 1
-        return f"<{tag}>{''.join(items)}</{tag}>"
+        items = "".join(f"<li>{self._list_item_html(item)}</li>" for item in node.children)
+        return f"<{tag}>{items}</{tag}>"
 
-    def _list_item_html(self, tokens: list[Token]) -> str:
+    def _list_item_html(self, item: SyntaxTreeNode) -> str:
         parts: list[str] = []
         paragraphs = 0
-        index = 0
-        while index < len(tokens):
-            token = tokens[index]
-            if token.type == "paragraph_open":
+        for node in item.children:
+            if node.type == "paragraph":
                 paragraphs += 1
                 if paragraphs > 1:
                     raise ContentError(
                         "a list item holds one paragraph: remove the blank line inside it",
-                        self.line(token),
+                        self.line(node),
                     )
-                inline = tokens[index + 1]
-                if self._standalone(inline):
-                    raise ContentError(
-                        "an image or embed cannot sit in a list: give it its own paragraph",
-                        self.line(inline),
-                    )
-                parts.append(self.inline_html(inline))
-                index += 3
-            elif token.type in ("bullet_list_open", "ordered_list_open"):
-                end = self._closing(tokens, index)
-                parts.append(self._list_html(tokens[index : end + 1]))
-                index = end + 1
-            else:
-                raise ContentError(
-                    f"a list item holds text and nested lists, not {self._describe(token)}",
-                    self.line(token),
+            parts.append(
+                self._inner_html(
+                    node,
+                    "an image or embed cannot sit in a list: give it its own paragraph",
+                    "a list item holds text and nested lists",
                 )
+            )
         return "".join(parts)
 
-    def inline_html(self, inline: Token) -> str:
+    def _inner_html(self, node: SyntaxTreeNode, misplaced: str, holds: str) -> str:
+        """A paragraph's text or a list, inside a callout or list item, as rich text; an image
+        or embed in the paragraph is `misplaced`, and any other block an error that says what
+        the callout or item `holds`."""
+        if node.type == "paragraph":
+            return self._paragraph_html(self.inline(node), misplaced)
+        if node.type in LISTS:
+            return self._list_html(node)
+        raise ContentError(f"{holds}, not {self._describe(node)}", self.line(node))
+
+    def _paragraph_html(self, inline: Inline, misplaced: str) -> str:
+        if self._standalone(inline):
+            raise ContentError(misplaced, inline.line)
+        return self.inline_html(inline)
+
+    def inline_html(self, inline: Inline) -> str:
         """A paragraph's inline Markdown as Wagtail rich text (without the <p>)."""
-        parts: list[str] = []
-        line = self.line(inline)
-        for child in inline.children or []:
-            kind = child.type
-            if kind == "text":
-                parts.append(html.escape(child.content, quote=False))
-            elif kind == "softbreak":
-                parts.append(" ")
-                line += 1
-            elif kind == "hardbreak":
-                parts.append("<br/>")
-                line += 1
-            elif kind == "code_inline":
-                parts.append(f"<code>{html.escape(child.content, quote=False)}</code>")
-            elif kind in INLINE_MARKUP:
-                parts.append(INLINE_MARKUP[kind])
-            elif kind == "link_open":
-                parts.append(f'<a href="{html.escape(self._link_target(child, line))}">')
-            elif kind == "html_inline" and child.content.lower() in ALLOWED_INLINE_HTML:
-                parts.append(ALLOWED_INLINE_HTML[child.content.lower()])
-            elif kind == "html_inline":
-                raise ContentError(
-                    f"raw HTML {child.content!r} is not part of the format (only <sup> and "
-                    "<sub> are): write < as \\< or put it in `code`",
-                    line,
-                )
-            elif kind == "image":
-                raise ContentError(
-                    "an image stands alone in its paragraph, with blank lines around it", line
-                )
-            else:
-                raise ContentError(f"this inline Markdown ({kind}) has no rich text form", line)
-        return "".join(parts).strip()
+        line = inline.line
+
+        def rich_text(nodes: list[SyntaxTreeNode]) -> str:
+            nonlocal line
+            parts: list[str] = []
+            for node in nodes:
+                kind = node.type
+                if kind == "text":
+                    parts.append(html.escape(node.content, quote=False))
+                elif kind == "softbreak":
+                    parts.append(" ")
+                    line += 1
+                elif kind == "hardbreak":
+                    parts.append("<br/>")
+                    line += 1
+                elif kind == "code_inline":
+                    parts.append(f"<code>{html.escape(node.content, quote=False)}</code>")
+                elif kind in EMPHASIS_TAGS:
+                    tag = EMPHASIS_TAGS[kind]
+                    parts.append(f"<{tag}>{rich_text(node.children)}</{tag}>")
+                elif kind == "link":
+                    href = html.escape(self._link_target(node, line))
+                    parts.append(f'<a href="{href}">{rich_text(node.children)}</a>')
+                elif kind == "html_inline" and node.content.lower() in ALLOWED_INLINE_HTML:
+                    parts.append(ALLOWED_INLINE_HTML[node.content.lower()])
+                elif kind == "html_inline":
+                    raise ContentError(
+                        f"raw HTML {node.content!r} is not part of the format (only <sup> and "
+                        "<sub> are): write < as \\< or put it in `code`",
+                        line,
+                    )
+                elif kind == "image":
+                    raise ContentError(
+                        "an image stands alone in its paragraph, with blank lines around it", line
+                    )
+                else:
+                    raise ContentError(f"this inline Markdown ({kind}) has no rich text form", line)
+            return "".join(parts)
+
+        return rich_text(inline.nodes).strip()
 
     @staticmethod
-    def _link_target(link: Token, line: int) -> str:
+    def _link_target(link: SyntaxTreeNode, line: int) -> str:
         href = link.attrGet("href") or ""
         if link.attrGet("title"):
             raise ContentError(
@@ -543,7 +512,7 @@ class BodyParser:
 
     # --- Plain text ------------------------------------------------------------------------
 
-    def plain_lines(self, inline: Token, where: str) -> list[tuple[str, str]]:
+    def plain_lines(self, inline: Inline, where: str) -> list[tuple[str, str]]:
         """Inline Markdown as plain text lines, each with the separator after it.
 
         Headings, quotes and table cells are plain text in the blocks: emphasis and code keep
@@ -551,31 +520,36 @@ class BodyParser:
         """
         lines: list[tuple[str, str]] = []
         current = ""
-        line = self.line(inline)
-        for child in inline.children or []:
-            kind = child.type
-            if kind in ("text", "code_inline"):
-                current += child.content
-            elif kind == "softbreak":
-                lines.append((current, " "))
-                current = ""
-                line += 1
-            elif kind == "hardbreak":
-                lines.append((current, "\n"))
-                current = ""
-                line += 1
-            elif kind in EMPHASIS_MARKUP:
-                continue
-            elif kind == "link_open":
-                raise ContentError(f"{where} is plain text and cannot hold a link", line)
-            elif kind == "image":
-                raise ContentError(f"{where} is plain text and cannot hold an image", line)
-            elif kind == "html_inline":
-                raise ContentError(f"{where} is plain text: raw HTML is not allowed", line)
-            else:
-                raise ContentError(f"{where} is plain text and cannot hold {kind}", line)
+        line = inline.line
+
+        def add(nodes: list[SyntaxTreeNode]):
+            nonlocal current, line
+            for node in nodes:
+                kind = node.type
+                if kind in ("text", "code_inline"):
+                    current += node.content
+                elif kind == "softbreak":
+                    lines.append((current, " "))
+                    current = ""
+                    line += 1
+                elif kind == "hardbreak":
+                    lines.append((current, "\n"))
+                    current = ""
+                    line += 1
+                elif kind in EMPHASIS_TAGS:
+                    add(node.children)
+                elif kind == "link":
+                    raise ContentError(f"{where} is plain text and cannot hold a link", line)
+                elif kind == "image":
+                    raise ContentError(f"{where} is plain text and cannot hold an image", line)
+                elif kind == "html_inline":
+                    raise ContentError(f"{where} is plain text: raw HTML is not allowed", line)
+                else:
+                    raise ContentError(f"{where} is plain text and cannot hold {kind}", line)
+
+        add(inline.nodes)
         lines.append((current, ""))
         return [(content.strip(), separator) for content, separator in lines]
 
-    def plain_text(self, inline: Token, where: str) -> str:
+    def plain_text(self, inline: Inline, where: str) -> str:
         return self._join_lines(self.plain_lines(inline, where)).strip()

@@ -7,11 +7,11 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from blog.content.errors import ContentError
-from blog.content.exporter import FAILED, STATUSES, UNCHANGED, Exporter
+from blog.content.exporter import Exporter, ExportStatus
+from blog.content.report import count, display, outcome_line, summary
 
 DEFAULT_FOLDER = "site"
 LABEL_WIDTH = 10
-URL_WIDTH = 44
 
 
 class Command(BaseCommand):
@@ -32,7 +32,7 @@ class Command(BaseCommand):
         target = Path(options["path"]) if options["path"] else settings.BASE_DIR / DEFAULT_FOLDER
         if target.exists() and not target.is_dir():
             raise CommandError(f"{display_root} is a file: give a folder with --path")
-        exporter = Exporter(target, display_root)
+        exporter = Exporter(target)
         started = time.monotonic()
         try:
             outcomes = exporter.run()
@@ -41,20 +41,17 @@ class Command(BaseCommand):
         elapsed = time.monotonic() - started
 
         for outcome in outcomes:
-            if outcome.status == UNCHANGED and options["verbosity"] < 1:
+            if outcome.status == ExportStatus.UNCHANGED and options["verbosity"] < 1:
                 continue
-            where = exporter.display(outcome.path) if outcome.path else ""
-            line = f"{outcome.status:<{LABEL_WIDTH}} {outcome.url or '-':<{URL_WIDTH}} {where}"
-            if outcome.note:
-                line += f"  ({outcome.note})"
-            self.stdout.write(line.rstrip())
-        counts = {status: 0 for status in STATUSES}
-        for outcome in outcomes:
-            counts[outcome.status] += 1
-        summary = ", ".join(f"{count} {status}" for status, count in counts.items())
+            where = display(display_root, outcome.path) if outcome.path else ""
+            self.stdout.write(
+                outcome_line(outcome.status, LABEL_WIDTH, outcome.url, where, outcome.note)
+            )
+        counts = count(outcomes, ExportStatus)
         images = len(exporter.image_names)
         self.stdout.write(
-            f"{summary}; {images} image(s) in {display_root}/images ({elapsed:.1f} s)."
+            f"{summary(counts)}; {images} image(s) in {display_root}/images ({elapsed:.1f} s)."
         )
-        if counts[FAILED]:
-            raise CommandError(f"{counts[FAILED]} page(s) could not be exported (see above).")
+        failed = counts[ExportStatus.FAILED]
+        if failed:
+            raise CommandError(f"{failed} page(s) could not be exported (see above).")

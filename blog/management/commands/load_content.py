@@ -11,11 +11,11 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from blog.content.importer import FAILED, STATUSES, UNCHANGED, Importer
+from blog.content.importer import Importer, ImportStatus
+from blog.content.report import count, display, outcome_line, summary
 
 DEFAULT_FOLDER = "site"
 LABEL_WIDTH = 19
-URL_WIDTH = 44
 
 
 class Command(BaseCommand):
@@ -64,33 +64,29 @@ class Command(BaseCommand):
         elapsed = time.monotonic() - started
 
         for outcome in outcomes:
-            if outcome.status == UNCHANGED and verbosity < 1 and not outcome.note:
+            if outcome.status == ImportStatus.UNCHANGED and verbosity < 1 and not outcome.note:
                 continue
-            self.stdout.write(self.format_line(importer, outcome, dry_run))
+            self.stdout.write(self.format_line(display_root, outcome, dry_run))
 
-        counts = {status: 0 for status in STATUSES}
-        for outcome in outcomes:
-            counts[outcome.status] += 1
-        summary = ", ".join(f"{count} {status}" for status, count in counts.items())
+        counts = count(outcomes, ImportStatus)
         prefix = "Dry run, nothing written: " if dry_run else ""
-        self.stdout.write(f"{prefix}{summary} ({elapsed:.1f} s).")
-        if not any(counts[status] for status in ("created", "updated", FAILED)) and not dry_run:
+        self.stdout.write(f"{prefix}{summary(counts)} ({elapsed:.1f} s).")
+        changes = (ImportStatus.CREATED, ImportStatus.UPDATED, ImportStatus.FAILED)
+        if not any(counts[status] for status in changes) and not dry_run:
             self.stdout.write("Nothing changed: every page matches its file.")
-        if counts[FAILED]:
+        failed = counts[ImportStatus.FAILED]
+        if failed:
             raise CommandError(
-                f"{counts[FAILED]} file(s) could not be imported (see the `failed` lines above); "
+                f"{failed} file(s) could not be imported (see the `failed` lines above); "
                 "the other files were imported."
             )
 
     @staticmethod
-    def format_line(importer: Importer, outcome, dry_run: bool) -> str:
+    def format_line(display_root: str, outcome, dry_run: bool) -> str:
         label = outcome.status
-        if dry_run and label in ("created", "updated"):
+        if dry_run and label in (ImportStatus.CREATED, ImportStatus.UPDATED):
             label = f"would be {label}"
-        where = importer.display(outcome.path)
-        if outcome.status == FAILED:
+        where = display(display_root, outcome.path)
+        if outcome.status == ImportStatus.FAILED:
             return f"{label:<{LABEL_WIDTH}} {where}:{outcome.line}: {outcome.note}"
-        line = f"{label:<{LABEL_WIDTH}} {outcome.url or '-':<{URL_WIDTH}} {where}"
-        if outcome.note:
-            line += f"  ({outcome.note})"
-        return line
+        return outcome_line(label, LABEL_WIDTH, outcome.url, where, outcome.note)
