@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.utils.functional import SimpleLazyObject
 
+from blog.sections import SiteSections
+
 
 def deployment(request):
     """Where and what is serving this page: Fly's region and the release's commit, when known."""
@@ -14,6 +16,4 @@ def deployment(request):
 
 def site_sections(request):
     """The site's top-level sections (navigation, the blog's feeds), looked up only when used."""
-    from blog.sections import SiteSections
-
     return {"site_sections": SimpleLazyObject(lambda: SiteSections.for_request(request))}

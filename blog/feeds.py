@@ -8,7 +8,7 @@ from django.template.loader import render_to_string
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from taggit.models import Tag
 
-from blog.models.base import absolute_url
+from blog.links import absolute_url
 
 FEED_LENGTH = 20
 # A root-relative address in an href or src attribute ("/media/...", not "//host/...").
@@ -22,10 +22,12 @@ def absolute_urls(html: str, request) -> str:
 
 @dataclass
 class FeedSource:
-    """What a feed lists: the posts under one blog index, optionally only those with one tag."""
+    """What a feed lists: the posts under one blog index, optionally only those with one tag,
+    and the site's name for the feed's title."""
 
     index: object
     tag: Tag | None
+    site_name: str
 
 
 class FullContentRss(Rss201rev2Feed):
@@ -57,19 +59,14 @@ class PostsFeed(Feed):
     tag), so keeping the request on the instance is safe.
     """
 
-    def get_object(self, request, index, tag=None):
+    def get_object(self, request, index, site_name, tag=None):
         self.request = request
-        return FeedSource(index=index, tag=tag)
-
-    def site_name(self) -> str:
-        from blog.models import SiteSettings
-
-        return SiteSettings.for_request(self.request).site_name
+        return FeedSource(index=index, tag=tag, site_name=site_name)
 
     def title(self, source: FeedSource) -> str:
         if source.tag:
-            return f"{self.site_name()}: posts tagged “{source.tag.name}”"
-        return f"{self.site_name()}: {source.index.title}"
+            return f"{source.site_name}: posts tagged “{source.tag.name}”"
+        return f"{source.site_name}: {source.index.title}"
 
     def link(self, source: FeedSource) -> str:
         if source.tag:

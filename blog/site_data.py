@@ -17,6 +17,8 @@ from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.db import DatabaseError, connection
 from django.http.request import split_domain_port
+from wagtail.models import Page, PageViewRestriction, Site
+from wagtail.models.sites import get_site_for_hostname
 
 from blog.changes import generation
 from config.upstream.wagtail import give_request_its_site
@@ -65,8 +67,6 @@ memo = ProcessMemo()
 
 def view_restrictions() -> list:
     """Every page view restriction, with its page (a site has few, usually none)."""
-    from wagtail.models import PageViewRestriction
-
     return memo.get(
         "view-restrictions",
         lambda: list(PageViewRestriction.objects.select_related("page")),
@@ -105,8 +105,6 @@ def restriction_ids_for(page):
 
 
 def _any_alias() -> bool:
-    from wagtail.models import Page
-
     return Page.objects.filter(alias_of__isnull=False).exists()
 
 
@@ -150,9 +148,6 @@ class KeptSiteMiddleware:
 
 def _find_site(request):
     """The Site for this request, with its root page as its specific type, kept unshared."""
-    from wagtail.models import Site
-    from wagtail.models.sites import get_site_for_hostname
-
     hostname, port = split_domain_port(request.get_host())[0], request.get_port()
     try:
         site = get_site_for_hostname(hostname, port)

@@ -8,8 +8,8 @@ from django.views.decorators.http import require_GET
 from wagtail.models import Page
 
 from blog import site_data
+from blog.links import absolute_url
 from blog.models import BlogPage, DocPage
-from blog.models.base import absolute_url
 from blog.pagination import paginate
 
 RESULTS_PER_PAGE = 10

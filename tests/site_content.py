@@ -15,5 +15,10 @@ def rendering(settings, static_root):
     front of the app is off, so each request shows what the database holds right now.
     """
     settings.STATIC_ROOT = static_root
+    # tests/conftest.py turns hashed names off for every other test; these render as production.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
     settings.PAGE_CACHE_ENABLED = False
     return static_root

@@ -1,6 +1,7 @@
 """The page tree and the pages readers see: home, blog index, posts, tags, years, docs."""
 
 import datetime
+import re
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -405,6 +406,12 @@ def test_500_page_renders_without_the_database():
 
 
 # --- Page weight ---------------------------------------------------------------------------
+
+
+def test_rendered_pages_link_the_hashed_static_files_production_serves(client, rendering):
+    html = client.get("/").content.decode()
+    assert re.search(r'href="/static/css/site\.[0-9a-f]{12}\.css"', html)
+    assert re.search(r'src="/static/js/site\.[0-9a-f]{12}\.js"', html)
 
 
 def test_a_post_with_every_block_transfers_under_15_kb_compressed(client, rendering):

@@ -1,14 +1,20 @@
 """The environment contract: each variable does what the README says, with safe defaults.
 
-Settings are read once per process, so each case imports them in a fresh interpreter.
+Settings are read once per process: each case runs the settings module again in this process
+with only the variables it names set (settings_under). What a process does with them (stopping
+with one line, gunicorn refusing to start, the system checks) runs in a fresh interpreter.
 """
 
 import json
+import os
+import runpy
 import subprocess
 import sys
+from unittest import mock
 
 import pytest
 
+from config.env import ConfigurationError
 from tests.server import ROOT
 
 PRODUCTION = {"SECRET_KEY": "s" * 50, "ALLOWED_HOSTS": "example.com"}
@@ -27,14 +33,19 @@ def run_python(code: str, env: dict[str, str], tmp_path) -> subprocess.Completed
 
 
 def settings_under(env: dict[str, str], tmp_path, *names: str) -> dict:
-    code = (
-        "import json, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'config.settings'\n"
-        "from django.conf import settings\n"
-        f"print(json.dumps({{n: getattr(settings, n) for n in {names!r}}}, default=str))"
-    )
-    result = run_python(code, env, tmp_path)
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+    """The named settings as config/settings.py computes them with only `env` set (and PATH,
+    DATA_DIR, HOME), as JSON would carry them (tuples as lists, paths as strings)."""
+    base = {"PATH": "/usr/bin:/bin", "DATA_DIR": str(tmp_path), "HOME": str(tmp_path)}
+    with mock.patch.dict(os.environ, {**base, **env}, clear=True):
+        values = runpy.run_path(str(ROOT / "config" / "settings.py"))
+    return json.loads(json.dumps({name: values[name] for name in names}, default=str))
+
+
+def settings_error(env: dict[str, str], tmp_path) -> str:
+    """The message config/settings.py stops with under `env`."""
+    with pytest.raises(ConfigurationError) as error:
+        settings_under(env, tmp_path)
+    return str(error.value)
 
 
 def test_debug_is_off_by_default(tmp_path):
@@ -148,14 +159,8 @@ def test_release_command_migrates_over_the_direct_url(tmp_path):
 
 
 def test_malformed_database_url_is_a_readable_error(tmp_path):
-    result = run_python(
-        "import os; os.environ['DJANGO_SETTINGS_MODULE'] = 'config.settings'\n"
-        "from django.conf import settings; settings.DATABASES",
-        {**PRODUCTION, "DATABASE_URL": "mysqlish://nothing"},
-        tmp_path,
-    )
-    assert result.returncode != 0
-    assert "DATABASE_URL is not a database URL" in result.stderr
+    message = settings_error({**PRODUCTION, "DATABASE_URL": "mysqlish://nothing"}, tmp_path)
+    assert "DATABASE_URL is not a database URL" in message
 
 
 def test_fly_app_name_allows_and_trusts_its_fly_dev_host(tmp_path):
@@ -182,14 +187,8 @@ def test_custom_domains_add_to_the_fly_host(tmp_path):
 
 @pytest.mark.parametrize("word", ["maybe", "2"])
 def test_unreadable_yes_no_value_names_the_variable(tmp_path, word):
-    result = run_python(
-        "import os; os.environ['DJANGO_SETTINGS_MODULE'] = 'config.settings'\n"
-        "from django.conf import settings; settings.DEBUG",
-        {**PRODUCTION, "DJANGO_DEBUG": word},
-        tmp_path,
-    )
-    assert result.returncode != 0
-    assert f"DJANGO_DEBUG={word!r} is not a yes/no value" in result.stderr
+    message = settings_error({**PRODUCTION, "DJANGO_DEBUG": word}, tmp_path)
+    assert f"DJANGO_DEBUG={word!r} is not a yes/no value" in message
 
 
 def test_check_deploy_is_clean_in_production_settings(tmp_path):

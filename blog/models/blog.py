@@ -21,7 +21,9 @@ from wagtail.search import index
 
 from blog import site_data
 from blog.blocks import BaseStreamBlock
-from blog.models.base import BasePage, absolute_url
+from blog.feeds import AtomFeed, RssFeed
+from blog.links import absolute_url
+from blog.models.base import BasePage
 from blog.models.site_settings import SiteSettings
 from blog.pagination import paginate
 
@@ -181,27 +183,33 @@ class BlogIndexPage(RoutablePageMixin, BasePage):
 
     @path("feed/rss/")
     def rss_feed(self, request):
-        from blog.feeds import RssFeed  # feeds import the models
-
-        return RssFeed()(request, index=self)
+        return RssFeed()(request, index=self, site_name=self.site_name(request))
 
     @path("feed/atom/")
     def atom_feed(self, request):
-        from blog.feeds import AtomFeed  # feeds import the models
-
-        return AtomFeed()(request, index=self)
+        return AtomFeed()(request, index=self, site_name=self.site_name(request))
 
     @path("tags/<str:tag_slug>/feed/rss/")
     def tag_rss_feed(self, request, tag_slug):
-        from blog.feeds import RssFeed  # feeds import the models
-
-        return RssFeed()(request, index=self, tag=self.get_tag_or_404(tag_slug))
+        return RssFeed()(
+            request,
+            index=self,
+            site_name=self.site_name(request),
+            tag=self.get_tag_or_404(tag_slug),
+        )
 
     @path("tags/<str:tag_slug>/feed/atom/")
     def tag_atom_feed(self, request, tag_slug):
-        from blog.feeds import AtomFeed  # feeds import the models
+        return AtomFeed()(
+            request,
+            index=self,
+            site_name=self.site_name(request),
+            tag=self.get_tag_or_404(tag_slug),
+        )
 
-        return AtomFeed()(request, index=self, tag=self.get_tag_or_404(tag_slug))
+    @staticmethod
+    def site_name(request) -> str:
+        return SiteSettings.for_request(request).site_name
 
     # --- URLs templates and feeds use ------------------------------------------------------
 

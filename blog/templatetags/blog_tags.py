@@ -14,7 +14,8 @@ from django.templatetags.static import static
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from blog.models.base import absolute_url as make_absolute
+from blog.links import absolute_url as make_absolute
+from blog.models import SiteSettings
 
 register = template.Library()
 
@@ -155,8 +156,6 @@ def page_meta(context) -> dict:
     Templates and routes may set `meta_title`, `meta_description`, `noindex` and `paginated` in
     the context; everything else comes from the page and the site settings.
     """
-    from blog.models import SiteSettings
-
     request = context["request"]
     page = context.get("page")
     site_settings = SiteSettings.for_request(request)
