@@ -79,10 +79,14 @@ def test_without_any_python_it_says_in_one_line_what_to_install(project):
 
 
 def test_a_pyenv_version_that_no_shim_selects_is_used(project):
-    pyenv_bin = project.parent / "pyenv" / "versions" / f"{WANT}.0" / "bin"
-    pyenv_bin.mkdir(parents=True)
-    interpreter = Path(sys.base_prefix) / "bin" / f"python{WANT}"
-    (pyenv_bin / f"python{WANT}").symlink_to(interpreter.resolve())
+    # The version directory is the running interpreter's whole prefix (a link to it), as a pyenv
+    # install is: a lone link to the binary finds no standard library where a prefix like
+    # /usr/local keeps it (the image's Python).
+    version = project.parent / "pyenv" / "versions" / f"{WANT}.0"
+    version.parent.mkdir(parents=True)
+    version.symlink_to(Path(sys.base_prefix).resolve(), target_is_directory=True)
+    pyenv_bin = version / "bin"
+    assert (pyenv_bin / f"python{WANT}").exists()
 
     result = run_wrapper(
         project,
