@@ -36,9 +36,14 @@ test: install ## Run the unit and integration tests, then the browser suite (DAT
 	@status=0; $(UNIT) || status=$$?; \
 	$(E2E) || status=$$?; exit $$status
 
-.PHONY: unit
+.PHONY: unit unit-fast
 unit: install ## Only the unit and integration tests (no browser), as the image's test stage runs them
-	@$(UNIT)
+	@$(UNIT) $(ARGS)
+
+# The loop while you work: no test marked slow (servers started, the fuzz's 10,000 requests, the
+# HTML checker, the pipeline rehearsal). make test and CI run them all.
+unit-fast: install ## The unit tests without the slow ones (-m "not slow"), for the edit-test loop
+	@$(UNIT) -m "not slow" $(ARGS)
 
 .PHONY: upgrade-check
 upgrade-check: ## The unit tests against the newest Django 6.1.x and Wagtail 8.0.x (uv.lock untouched)

@@ -1,10 +1,20 @@
 """Shared fixtures: a production-like server, and the paths it needs."""
 
+import fcntl
 import os
 
 import pytest
 
 from tests import server
+
+
+def pytest_collection_modifyitems(items):
+    """A test on the production-like server starts gunicorn and migrates a database: slow, and
+    on PostgreSQL a different server path (.ci/run runs the postgres-marked ones on both)."""
+    for item in items:
+        if "production_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
+            item.add_marker(pytest.mark.postgres)
 
 
 @pytest.fixture(autouse=True)
@@ -20,10 +30,22 @@ def plain_static_storage(settings):
 
 
 @pytest.fixture(scope="session")
-def static_root(tmp_path_factory):
-    """collectstatic once per run, as the image build does."""
-    root = tmp_path_factory.mktemp("static") / "staticfiles"
-    server.collect_static(root)
+def static_root(tmp_path_factory, worker_id):
+    """collectstatic once per run, as the image build does: one run shared by every xdist
+    worker (compressing Wagtail's admin files is the slowest part of a worker's start)."""
+    if worker_id == "master":
+        root = tmp_path_factory.mktemp("static") / "staticfiles"
+        server.collect_static(root)
+        return root
+    # The workers' base temporary directories share a parent for this run.
+    shared = tmp_path_factory.getbasetemp().parent / "static"
+    shared.mkdir(exist_ok=True)
+    root = shared / "staticfiles"
+    with open(shared / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (shared / "collected").exists():
+            server.collect_static(root)
+            (shared / "collected").touch()
     return root
 
 

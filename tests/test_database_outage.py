@@ -9,6 +9,10 @@ VIA_FLY_PROXY = {"Host": "localhost", "X-Forwarded-Proto": "https"}
 FLY_CHECK = {"Host": "172.19.2.10:8000"}
 
 
+# Its own PostgreSQL server whatever DATABASE_URL says: slow, and the same on every run.
+pytestmark = pytest.mark.slow
+
+
 @pytest.fixture
 def cluster():
     if postgres_bin() is None:

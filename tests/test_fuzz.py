@@ -30,7 +30,14 @@ from tests.factories import (
     make_private,
 )
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fuzz_settings")]
+# slow: over 10,000 requests (make unit-fast leaves them out); fuzz: .ci/run's PostgreSQL pass
+# runs them with a smaller FUZZ_SCALE.
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.fuzz,
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("fuzz_settings"),
+]
 
 ADMIN_LOGIN = "/admin/login/"
 # Examples per test. Each example sends one request, except the login forms' examples, which

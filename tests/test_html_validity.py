@@ -28,7 +28,8 @@ from tests.factories import (
 )
 
 pytest_plugins = ["tests.site_content"]
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("rendering")]
+# slow: each test starts the Nu HTML Checker (a JVM).
+pytestmark = [pytest.mark.slow, pytest.mark.django_db, pytest.mark.usefixtures("rendering")]
 
 SITE = Path(__file__).resolve().parent.parent / "site"
 

@@ -13,10 +13,13 @@ import pytest
 from tests.fakes.fake_gh import FakeGitHub
 from tests.rehearsal import ROOT, Rehearsal
 
-pytestmark = pytest.mark.skipif(
-    not (ROOT / ".github" / "workflows").is_dir(),
-    reason=".github is not in the Docker build context (the unit-test job runs this on the runner)",
-)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not (ROOT / ".github" / "workflows").is_dir(),
+        reason=".github is not in the Docker build context (the unit-test job runs this on the runner)",
+    ),
+]
 
 PRODUCTION = tomllib.loads((ROOT / "fly.toml").read_text())["app"]
 QA = tomllib.loads((ROOT / "fly.qa.toml").read_text())["app"]

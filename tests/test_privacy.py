@@ -326,6 +326,7 @@ def reads(url: str, count: int) -> list[tuple[int, str]]:
 
 
 @pytest.mark.slow
+@pytest.mark.postgres
 @pytest.mark.parametrize("writer", ["another worker on this machine", "another machine"])
 def test_a_cached_page_made_private_is_never_served_again(tmp_path, static_root, writer):
     """Both gunicorn workers hold the public copy; a restriction added by another process

@@ -19,7 +19,8 @@ import pytest
 
 from tests import server
 
-pytestmark = pytest.mark.slow
+# Fly runs the release command against PostgreSQL: .ci/run runs these on both databases.
+pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
 ROOT = Path(__file__).resolve().parent.parent
 # What the Dockerfile copies into /app.

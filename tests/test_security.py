@@ -179,6 +179,7 @@ def test_svg_uploads_are_not_accepted(settings):
     assert "svg" not in settings.WAGTAILIMAGES_EXTENSIONS
 
 
+@pytest.mark.slow
 def test_admin_path_is_configurable(tmp_path, static_root):
     with server.run_server(tmp_path, static_root, ADMIN_PATH="/editors-door/") as running:
         headers = {"Host": "localhost", "X-Forwarded-Proto": "https"}
