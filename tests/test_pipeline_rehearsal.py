@@ -17,7 +17,8 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(
         not (ROOT / ".github" / "workflows").is_dir(),
-        reason=".github is not in the Docker build context (the unit-test job runs this on the runner)",
+        reason=".github is not in the Docker build context (the unit-test job runs this on the "
+        "runner)",
     ),
 ]
 
