@@ -44,7 +44,7 @@ COPY scripts/ scripts/
 RUN SECRET_KEY=collectstatic-only-never-used-at-run-time DATA_DIR=/tmp/collectstatic \
         python manage.py collectstatic --noinput --verbosity 0 \
     && rm -rf /tmp/collectstatic \
-    && python -m compileall -q --invalidation-mode checked-hash manage.py config blog
+    && python -m compileall -q --invalidation-mode checked-hash manage.py config blog pagecache
 
 FROM builder AS test
 RUN --mount=type=cache,target=/root/.cache/uv \

@@ -214,6 +214,24 @@ def test_production_image_gets_every_package_and_folder_the_settings_use():
     assert not missing, f"add to the Dockerfile's builder stage: {lines}"
 
 
+def test_every_python_package_the_image_copies_is_compiled_at_build_time():
+    """The running container cannot write next to its code (it runs as a non-root user over a
+    root-owned /app), so a package left out of compileall is compiled again in every process."""
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    compiled = set(
+        re.search(r"compileall -q [^\n]*?((?: [\w./]+)+)\s*$", dockerfile, re.M)[1].split()
+    )
+    packages = {
+        name
+        for name in builder_copies()
+        if (ROOT / name / "__init__.py").is_file() or name.endswith(".py")
+    }
+    assert packages, "no Python package found among the builder's COPY lines"
+    assert packages <= compiled, (
+        f"add to the Dockerfile's compileall: {sorted(packages - compiled)}"
+    )
+
+
 def test_production_image_gets_the_scripts_its_command_and_release_step_run():
     copied = builder_copies()
     assert {"manage.py", "scripts", "site"} <= copied
