@@ -7,14 +7,21 @@ import pytest
 
 from tests import server
 
+# Fixtures through which a test reaches the database pytest-django manages.
+DATABASE_FIXTURES = {"db", "transactional_db", "django_db_setup", "client", "admin_client"}
+
 
 def pytest_collection_modifyitems(items):
     """A test on the production-like server starts gunicorn and migrates a database: slow, and
-    on PostgreSQL a different server path (.ci/run runs the postgres-marked ones on both)."""
+    on PostgreSQL a different server path (.ci/run runs the postgres-marked ones on both). A test
+    that reaches the test database is marked `database`: the ones .ci/run repeats on PostgreSQL."""
     for item in items:
-        if "production_server" in getattr(item, "fixturenames", ()):
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if "production_server" in fixtures:
             item.add_marker(pytest.mark.slow)
             item.add_marker(pytest.mark.postgres)
+        if item.get_closest_marker("django_db") or fixtures & DATABASE_FIXTURES:
+            item.add_marker(pytest.mark.database)
 
 
 @pytest.fixture(autouse=True)

@@ -210,6 +210,7 @@ def test_check_deploy_is_clean_in_production_settings(tmp_path):
     assert "WARNING" not in result.stdout + result.stderr
 
 
+@pytest.mark.database
 def test_system_checks_pass_on_the_configured_database(tmp_path):
     # Runs against DATABASE_URL when set, so the PostgreSQL CI run checks PostgreSQL's needs
     # (such as django.contrib.postgres for Wagtail's search index).
