@@ -103,6 +103,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: Fly's health checks use a private IP as Host over plain HTTP (see config/health.py).
     "config.health.HealthCheckMiddleware",
+    # Outside PRIMARY_REGION, requests that can write are replayed there (config/replay.py),
+    # before anything below reads the database.
+    "config.replay.ReplayWritesMiddleware",
     "config.security.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
