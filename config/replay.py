@@ -68,9 +68,11 @@ def replay_for(request, error: BaseException | None = None) -> HttpResponse | No
     region = primary_region_elsewhere()
     if region is None or REPLAYED_HEADER in request.META:
         return None
-    if error is not None:
-        return replay_in(region) if is_read_only_error(error) else None
-    return replay_in(region) if can_write(request) else None
+    if not (is_read_only_error(error) if error is not None else can_write(request)):
+        return None
+    # For the log line (config.log_filters.ReplayLine).
+    request.replayed_in = region
+    return replay_in(region)
 
 
 def can_write(request) -> bool:

@@ -8,8 +8,9 @@ never reaches the primary from another region.
 One database per request. The page cache records the content generation (blog.changes) before a
 page is rendered and stores the page under it; a page rendered from older data than the
 generation it is stored under would be served until the next publish. So the database a thread
-reads from is chosen at its first read and kept until Django's request_finished; the generation
-and the page then come from the same database, and a streaming replica only moves forward.
+reads from is chosen at its first read and kept until the request ends (OneDatabasePerRequest,
+Django's request_finished); the generation and the page then come from the same database, and a
+streaming replica only moves forward.
 
 When the replica does not answer, reads go to the primary for RETRY_SECONDS before the replica is
 tried again (DATABASE_REPLICA_FALLBACK, on by default); with the fallback off they fail, and
@@ -37,10 +38,17 @@ def replica_configured() -> bool:
 
 
 def replica_problem() -> str | None:
-    """None when the replica answers (reconnecting if its kept connection broke), else why not."""
+    """None when the replica can be used, else why not.
+
+    A kept connection is trusted unless a query on it has failed since it was opened (then it
+    is tested and replaced): checking it on every choice would cost a page-cache hit, which
+    otherwise reads nothing, a round trip. So the first request to meet a replica that has just
+    gone may get the 503 page; the connection is dropped after it, and the next finds out here.
+    """
     connection = connections[REPLICA]
     try:
-        if connection.connection is not None and not connection.is_usable():
+        failed = connection.connection is not None and connection.errors_occurred
+        if failed and not connection.is_usable():
             connection.close()
         connection.ensure_connection()
     except DatabaseError as error:
@@ -88,6 +96,18 @@ class ReadDatabase:
 
 reading = ReadDatabase()
 request_finished.connect(reading.release, dispatch_uid="config-replica-release")
+
+
+class OneDatabasePerRequest:
+    """WSGI middleware in front of the page cache (config/wsgi.py): each request, a page-cache
+    hit included, starts with a fresh choice, which holds until it ends."""
+
+    def __init__(self, application):
+        self.application = application
+
+    def __call__(self, environ, start_response):
+        reading.release()
+        return self.application(environ, start_response)
 
 
 def replica_lag_seconds() -> float | None:

@@ -395,7 +395,10 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "{levelname} {name}: {message}", "style": "{"}},
-    "filters": {"one_warning_line": {"()": "config.log_filters.OneWarningLine"}},
+    "filters": {
+        "one_warning_line": {"()": "config.log_filters.OneWarningLine"},
+        "replay_line": {"()": "config.log_filters.ReplayLine"},
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     # Log level for everything else (DEBUG, INFO, WARNING, ERROR).
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL") or "INFO"},
@@ -404,6 +407,8 @@ LOGGING = {
         "django_tasks": {"level": "WARNING"},
         # django-axes announces itself at every start (each manage.py command, gunicorn): noise.
         "axes.apps": {"level": "WARNING"},
+        # A request replayed in the primary region (config/replay.py): one info line.
+        "django.request": {"filters": ["replay_line"]},
         # An unknown Host is a client's mistake (400): one warning line, no traceback. Django
         # logs it as an error; the filter sits on the logger so every handler sees a warning.
         "django.security.DisallowedHost": {

@@ -179,3 +179,16 @@ def _writer_urls():
 
 
 urlpatterns, handler500 = _writer_urls()
+
+
+def test_a_replay_is_logged_as_one_info_line_not_a_conflict_warning(
+    in_sjc, client, urls_with_a_writer, caplog
+):
+    with caplog.at_level("INFO", logger="django.request"):
+        client.post("/admin/login/")
+        client.get("/writes-on-get/")
+    lines = [(record.levelname, record.getMessage(), record.exc_info) for record in caplog.records]
+    assert lines == [
+        ("INFO", "POST /admin/login/: replayed in fra", None),
+        ("INFO", "GET /writes-on-get/: replayed in fra", None),
+    ]
