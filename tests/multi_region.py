@@ -170,8 +170,10 @@ def rehearsal(
     edge_ports: dict[str, int] | None = None,
     apply_delay_ms: int = APPLY_DELAY_MS,
     say=lambda text: None,
+    **machine_extra: str,
 ):
-    """Primary, replica, the three machines and the proxy, until the block ends."""
+    """Primary, replica, the three machines and the proxy, until the block ends; `machine_extra`
+    goes into every machine's environment."""
     say("starting a PostgreSQL primary")
     primary = Cluster()
     primary.start()
@@ -179,7 +181,7 @@ def rehearsal(
     replica_dir.rmdir()
     try:
         fra_env = machine_env(
-            work, static_root, "fra", DATABASE_URL=database_url(primary.url, "fra")
+            work, static_root, "fra", DATABASE_URL=database_url(primary.url, "fra"), **machine_extra
         )
         say("migrating and importing the content on the primary (scripts/release)")
         prepare(fra_env)
@@ -205,6 +207,7 @@ def rehearsal(
                 DATABASE_URL=database_url(primary.url, region),
                 DATABASE_REPLICA_URL=database_url(replica_url, region),
                 **({"DATABASE_REPLICA_FALLBACK": "0"} if region == "lax" else {}),
+                **machine_extra,
             )
             for region in ("sjc", "lax")
         }
