@@ -83,7 +83,8 @@ class FlyProxy:
             listener.server_close()
 
     def __enter__(self) -> FlyProxy:
-        return self.start()
+        # `with FlyProxy(...).start(ports):` has started it already.
+        return self if self._servers else self.start()
 
     def __exit__(self, *exc) -> None:
         self.stop()
