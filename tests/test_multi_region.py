@@ -6,6 +6,7 @@ The tests share one rehearsal and run in this order: the last stops the replica.
 """
 
 import subprocess
+import sys
 import time
 
 import pytest
@@ -218,3 +219,35 @@ def test_the_test_proxy_reads_fly_replay_as_flys_docs_write_it():
     assert replay_regions("region=fra") == ["fra"]
     assert replay_regions('region="iad,ord";state=from-sjc') == ["iad", "ord"]
     assert replay_regions("instance=00bb33ff") == []
+
+
+@pytest.mark.parametrize("script", ["pg-replica", "multi-region"])
+def test_the_rehearsal_scripts_explain_themselves(script):
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / script), "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0
+    assert f"usage: scripts/{script}" in result.stdout
+
+
+def test_pg_replica_refuses_a_folder_that_holds_a_replica_already(tmp_path):
+    (tmp_path / "data").mkdir()
+    command = [
+        str(ROOT / "scripts" / "pg-replica"),
+        "create",
+        "--port",
+        "1",
+        "--dir",
+        str(tmp_path),
+    ]
+    result = subprocess.run(
+        [sys.executable, *command],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "already holds a replica (remove it first)" in result.stderr

@@ -180,3 +180,19 @@ def test_readyz_says_when_the_replica_is_unavailable_and_the_primary_is_read(
     assert response.content.decode().endswith(
         "database=primary replica=unavailable (OperationalError connection refused)\n"
     )
+
+
+def test_every_wsgi_request_starts_with_a_fresh_choice(monkeypatch):
+    """A page-cache hit sends no request_finished: without the WSGI wrapper, a choice made
+    before the replica went away would outlive it into the next request."""
+    reading = replica.ReadDatabase()
+    monkeypatch.setattr(replica, "reading", reading)
+    reading._local.alias = "replica"
+    seen = []
+
+    def application(environ, start_response):
+        seen.append(getattr(reading._local, "alias", None))
+        return []
+
+    replica.OneDatabasePerRequest(application)({}, None)
+    assert seen == [None]
