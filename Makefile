@@ -105,6 +105,11 @@ soak: install ## Load the post page and the feed 60 s each at 64 connections: 0 
 restore-drill: install ## Lose the SQLite volume on purpose: replicate (Litestream), destroy, restore, compare, and restore to a moment
 	@$(UV) run --frozen python scripts/restore-drill $(ARGS)
 
+.PHONY: multi-region
+
+multi-region: install ## Production in two regions here: a PostgreSQL primary and streaming replica, machines in fra/sjc/lax, a proxy honouring fly-replay
+	@$(UV) run --frozen python scripts/multi-region $(ARGS)
+
 .PHONY: fly-bootstrap
 
 fly-bootstrap: ## From a fresh fork to live production and QA apps on Fly (ARGS="--app NAME --region CODE [--dry-run]")

@@ -10,6 +10,12 @@ On one machine, gunicorn's workers share a marker file in DATA_DIR: a bump rewri
 reader of the generation compares its modification time (one stat call). Other machines learn of a
 bump from the database row, polled at most every PAGE_CACHE_POLL_SECONDS, so on a multi-machine
 deploy a change reaches every machine within that time; on the machine that made it, at once.
+
+The row is read from the database pages are rendered from: on a machine outside the primary
+region, its read replica (config/replica.py). A replica has the row's new value only once it has
+the change itself, so a page rendered after the generation was read is never older than it. When
+this process switches databases (a replica stops answering, or answers again), the row is read
+again from the new one before the old value is used.
 """
 
 import os
@@ -17,7 +23,7 @@ import time
 
 from django.apps import apps
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, connections, router, transaction
 from django.db.models import F
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import Signal
@@ -39,6 +45,8 @@ class GenerationClock:
     def __init__(self):
         self._marker_mtime = None
         self._database_value = None
+        # The database _database_value was read from.
+        self._source = None
         self._next_poll_at = 0.0
 
     @property
@@ -52,17 +60,21 @@ class GenerationClock:
         except FileNotFoundError:
             marker_mtime = 0
         now = time.monotonic()
-        if now >= self._next_poll_at:
+        source = router.db_for_read(apps.get_model("blog", "ContentGeneration"))
+        if now >= self._next_poll_at or source != self._source:
             self._next_poll_at = now + settings.PAGE_CACHE_POLL_SECONDS
+            # Recorded even when the poll fails, so the backoff below holds for this database.
+            self._source = source
             try:
-                self._database_value = self._poll()
+                self._database_value = self._poll(source)
             except DatabaseError:
                 # Database down: keep serving what we have (the outage page covers misses).
                 self._next_poll_at = time.monotonic() + FAILED_POLL_BACKOFF_SECONDS
         return (marker_mtime, self._database_value)
 
-    def _poll(self):
-        rows = generation_rows()
+    def _poll(self, source: str):
+        rows = generation_rows(source)
+        connection = connections[source]
         reused = connection.connection is not None
         try:
             return rows.first()
@@ -79,10 +91,10 @@ class GenerationClock:
         self._next_poll_at = 0.0
 
 
-def generation_rows():
-    """The generation's row, as a query for its value."""
+def generation_rows(using: str = "default"):
+    """The generation's row in that database, as a query for its value."""
     model = apps.get_model("blog", "ContentGeneration")
-    return model.objects.filter(pk=1).values_list("value", flat=True)
+    return model.objects.using(using).filter(pk=1).values_list("value", flat=True)
 
 
 clock = GenerationClock()

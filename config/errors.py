@@ -9,6 +9,8 @@ from django.http import Http404, HttpResponse, HttpResponseServerError
 from django.template import loader
 from django.views.defaults import page_not_found
 
+from config.replay import replay_for
+
 
 def server_error(request):
     """The 500 handler: a database outage becomes a 503 with Retry-After, anything else a 500.
@@ -17,6 +19,10 @@ def server_error(request):
     template touches the database.
     """
     error = sys.exc_info()[1]
+    # Outside the primary region, a write that reached the read replica is replayed instead.
+    replay = replay_for(request, error) if error is not None else None
+    if replay is not None:
+        return replay
     if isinstance(error, DatabaseError):
         response = HttpResponse(
             loader.get_template("503.html").render(), status=503, content_type="text/html"

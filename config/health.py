@@ -7,8 +7,10 @@ first in the stack, answers `/healthz` and `/readyz` without ever reading the Ho
 """
 
 from django.conf import settings
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, connections
 from django.http import HttpResponse
+
+from config import replica
 
 HEALTH_PATH = "/healthz"
 READY_PATH = "/readyz"
@@ -24,8 +26,9 @@ def release_line() -> str:
     return " ".join(parts)
 
 
-def database_problem() -> str | None:
+def database_problem(alias: str = replica.PRIMARY) -> str | None:
     """None when the database answers a trivial query, else a short reason."""
+    connection = connections[alias]
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
@@ -36,6 +39,22 @@ def database_problem() -> str | None:
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
         return f"database unavailable: {type(error).__name__} {first_line}".strip()
     return None
+
+
+def reading_line(alias: str) -> str:
+    """Which database this machine reads from, and with a replica how far behind it is:
+    `database=replica replica_lag=0.03s`, or `database=primary replica=unavailable (...)`."""
+    if not replica.replica_configured():
+        return "database=primary"
+    if alias == replica.PRIMARY:
+        return f"database=primary replica=unavailable ({replica.reading.problem})"
+    try:
+        lag = replica.replica_lag_seconds()
+    except DatabaseError:
+        return "database=replica replica_lag=unknown"
+    if lag is None:
+        return "database=replica replica_lag=none (it is not in recovery: is it a primary?)"
+    return f"database=replica replica_lag={lag:.2f}s"
 
 
 def _plain(body: str, status: int = 200) -> HttpResponse:
@@ -54,10 +73,15 @@ class HealthCheckMiddleware:
         if request.path == HEALTH_PATH:
             return _plain(release_line())
         if request.path == READY_PATH:
-            problem = database_problem()
+            # Chosen afresh (a page-cache hit may have left this thread's last choice).
+            replica.reading.release()
+            alias = replica.reading.alias()
+            problem = database_problem(alias)
             if problem:
+                if alias == replica.REPLICA:
+                    problem = f"replica {problem}"
                 response = _plain(problem, status=503)
                 response["Retry-After"] = "5"
                 return response
-            return _plain(release_line())
+            return _plain(f"{release_line()} {reading_line(alias)}")
         return self.get_response(request)

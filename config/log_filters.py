@@ -14,3 +14,22 @@ class OneWarningLine(logging.Filter):
         record.exc_info = None
         record.exc_text = None
         return True
+
+
+class ReplayLine(logging.Filter):
+    """A request answered with `fly-replay` (config/replay.py) is normal traffic outside the
+    primary region, not a client error: one info line naming where it went, instead of Django's
+    "Conflict" warning (with a traceback when a write reached the replica)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        request = getattr(record, "request", None)
+        region = getattr(request, "replayed_in", None)
+        if region is None:
+            return True
+        record.levelno = logging.INFO
+        record.levelname = logging.getLevelName(logging.INFO)
+        record.msg = "%s %s: replayed in %s"
+        record.args = (request.method, request.path, region)
+        record.exc_info = None
+        record.exc_text = None
+        return True

@@ -103,6 +103,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: Fly's health checks use a private IP as Host over plain HTTP (see config/health.py).
     "config.health.HealthCheckMiddleware",
+    # Outside PRIMARY_REGION, requests that can write are replayed there (config/replay.py),
+    # before anything below reads the database.
+    "config.replay.ReplayWritesMiddleware",
     "config.security.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -167,12 +170,12 @@ DATABASE_POOL = env_bool("DATABASE_POOL", default=False)
 DATABASE_CONNECT_TIMEOUT = env_int("DATABASE_CONNECT_TIMEOUT", 5)
 
 
-def _database(url: str) -> dict:
+def _database(url: str, name: str = "DATABASE_URL") -> dict:
     try:
         config = dj_database_url.parse(url)
     except ValueError as error:
         raise ConfigurationError(
-            f"DATABASE_URL is not a database URL ({error}): "
+            f"{name} is not a database URL ({error}): "
             "expected postgres://USER:PASSWORD@HOST:PORT/NAME or sqlite:///PATH"
         ) from None
     engine = config["ENGINE"]
@@ -206,6 +209,26 @@ def _database(url: str) -> dict:
 
 
 DATABASES = {"default": _database(DATABASE_URL)}
+
+# A PostgreSQL read replica in this machine's region, used only outside PRIMARY_REGION (reads
+# there go to it; writes are replayed in the primary region: config/replica.py, config/replay.py).
+# `{region}` in it is replaced by FLY_REGION, so one secret serves every region, e.g. legacy Fly
+# Postgres's postgres://USER:PASSWORD@{region}.my-db.internal:5433/NAME (5433: the local member).
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL").replace("{region}", FLY_REGION)
+# When the replica does not answer: read from the primary (on), or serve only cached pages and
+# the 503 page (off).
+DATABASE_REPLICA_FALLBACK = env_bool("DATABASE_REPLICA_FALLBACK", default=True)
+OUTSIDE_PRIMARY_REGION = bool(FLY_REGION and PRIMARY_REGION and FLY_REGION != PRIMARY_REGION)
+DATABASE_ROUTERS = []
+if DATABASE_REPLICA_URL and OUTSIDE_PRIMARY_REGION:
+    if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        raise ConfigurationError(
+            "DATABASE_REPLICA_URL is set but DATABASE_URL is not PostgreSQL: a read replica "
+            "follows a PostgreSQL primary (unset it with `fly secrets unset DATABASE_REPLICA_URL`)"
+        )
+    DATABASES["replica"] = _database(DATABASE_REPLICA_URL, "DATABASE_REPLICA_URL")
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["config.replica.ReplicaRouter"]
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Wagtail's search index uses PostgreSQL's full-text fields there.
     INSTALLED_APPS.append("django.contrib.postgres")
@@ -372,7 +395,10 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "{levelname} {name}: {message}", "style": "{"}},
-    "filters": {"one_warning_line": {"()": "config.log_filters.OneWarningLine"}},
+    "filters": {
+        "one_warning_line": {"()": "config.log_filters.OneWarningLine"},
+        "replay_line": {"()": "config.log_filters.ReplayLine"},
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     # Log level for everything else (DEBUG, INFO, WARNING, ERROR).
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL") or "INFO"},
@@ -381,6 +407,8 @@ LOGGING = {
         "django_tasks": {"level": "WARNING"},
         # django-axes announces itself at every start (each manage.py command, gunicorn): noise.
         "axes.apps": {"level": "WARNING"},
+        # A request replayed in the primary region (config/replay.py): one info line.
+        "django.request": {"filters": ["replay_line"]},
         # An unknown Host is a client's mistake (400): one warning line, no traceback. Django
         # logs it as an error; the filter sits on the logger so every handler sees a warning.
         "django.security.DisallowedHost": {

@@ -1,5 +1,6 @@
 """WSGI entry point for gunicorn (`config.wsgi:application`): Django, with the page cache for
-anonymous readers in front of it (pagecache.wsgi)."""
+anonymous readers in front of it (pagecache.wsgi), and in front of both the choice of the database
+each request reads (config.replica: the region's read replica, outside the primary region)."""
 
 import os
 
@@ -9,6 +10,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 django_application = get_wsgi_application()
 
-from pagecache.wsgi import PageCache  # noqa: E402 (needs the settings Django has just loaded)
+from config.replica import OneDatabasePerRequest  # noqa: E402 (needs the settings loaded)
+from pagecache.wsgi import PageCache  # noqa: E402
 
-application = PageCache(django_application)
+application = OneDatabasePerRequest(PageCache(django_application))

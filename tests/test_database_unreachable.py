@@ -97,6 +97,9 @@ def test_cached_pages_ask_a_failing_database_once_per_backoff_not_once_per_poll(
     database_answers = [False]
 
     class Rows:
+        def __init__(self, using):
+            pass
+
         def first(self):
             attempts.append(now[0])
             if not database_answers[0]:
@@ -106,7 +109,7 @@ def test_cached_pages_ask_a_failing_database_once_per_backoff_not_once_per_poll(
     monkeypatch.setattr(changes, "generation_rows", Rows)
     # No connection kept from before: the first failure is the database's, not a stale socket's.
     monkeypatch.setattr(
-        changes, "connection", SimpleNamespace(connection=None, in_atomic_block=False)
+        changes, "connections", {"default": SimpleNamespace(connection=None, in_atomic_block=False)}
     )
     clock = changes.GenerationClock()
 
@@ -134,6 +137,9 @@ def test_a_kept_connection_the_server_closed_is_replaced_without_a_backoff(monke
     closed = []
 
     class Rows:
+        def __init__(self, using):
+            pass
+
         def first(self):
             answer = next(answers)
             if isinstance(answer, Exception):
@@ -144,6 +150,6 @@ def test_a_kept_connection_the_server_closed_is_replaced_without_a_backoff(monke
         connection=object(), in_atomic_block=False, close=lambda: closed.append(1)
     )
     monkeypatch.setattr(changes, "generation_rows", Rows)
-    monkeypatch.setattr(changes, "connection", kept)
+    monkeypatch.setattr(changes, "connections", {"default": kept})
     assert changes.GenerationClock().current()[1] == 9
     assert closed == [1]

@@ -508,7 +508,9 @@ def command_scale(world, words, flags, out):
             "this app has no complete releases. "
             "Run `fly deploy` to create one and rerun this command"
         )
-    machines = app["machines"]
+    # --region sjc: the count is of that region's machines (new ones go there).
+    region = flags.get("region")
+    machines = [m for m in app["machines"] if region in (None, m.get("region", "fra"))]
     # Fly counts machines whatever their state: stopped ones count as "scaled".
     if wanted == len(machines):
         out.append("App already scaled to desired state. No need for changes")
@@ -516,15 +518,18 @@ def command_scale(world, words, flags, out):
     require_yes(flags, "scale count")
     out.append(f"App '{name}' is going to be scaled according to this plan:")
     if wanted > len(machines):
+        out.append(
+            f"{wanted - len(machines):+4d} machines for group 'app' on region '{region or 'fra'}'"
+        )
         for _ in range(wanted - len(machines)):
-            machine = {"id": new_machine_id(app), "region": "fra", "state": "started"}
+            machine = {"id": new_machine_id(app), "region": region or "fra", "state": "started"}
             machine["image"] = releases[-1]["image"]
             if releases[-1].get("digest"):
                 machine["digest"] = releases[-1]["digest"]
-            machines.append(machine)
-        out.append(f"{wanted - len(machines):+4d} machines for group 'app' on region 'fra'")
+            app["machines"].append(machine)
     else:
-        del machines[wanted:]
+        for machine in machines[wanted:]:
+            app["machines"].remove(machine)
 
 
 def resolve_image(world: World, app_name: str, app: dict, image: str) -> tuple[str, str]:
