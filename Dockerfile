@@ -51,7 +51,7 @@ RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --locked --no-install-project
 COPY . .
 # The checks of `make lint`, then the suite without the browser tests (those run against QA).
-CMD ["sh", "-c", "ruff format --check . && ruff check . && djlint templates --check --lint && pytest --ignore=tests/e2e -n auto --dist load -p no:cacheprovider"]
+CMD ["sh", "-c", "ruff format --check . && ruff check . && djlint templates --check --lint && pytest --ignore=tests/e2e -n auto --dist loadgroup -p no:cacheprovider"]
 
 FROM python:3.13-slim AS production
 ENV PYTHONUNBUFFERED=1 \

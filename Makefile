@@ -28,10 +28,11 @@ run: install ## Set up everything and serve the site on http://127.0.0.1:8000 (S
 
 # Both suites run even when the first fails, so one report shows everything that is broken.
 # The unit and integration tests run in parallel, one process per CPU (PYTEST_WORKERS=0: one
-# process). `--dist load` hands tests out in collection order, so each process still runs the
-# transactional tests (which empty the database) after the others, as pytest-django orders them.
+# process). `--dist loadgroup` hands tests out in collection order, so each process still runs the
+# transactional tests (which empty the database) after the others, as pytest-django orders them;
+# the tests of one xdist_group (the two-region rehearsal) go to one process.
 PYTEST_WORKERS ?= auto
-UNIT = $(UV) run --frozen pytest --ignore=tests/e2e -n $(PYTEST_WORKERS) --dist load
+UNIT = $(UV) run --frozen pytest --ignore=tests/e2e -n $(PYTEST_WORKERS) --dist loadgroup
 test: install ## Run the unit and integration tests, then the browser suite (DATABASE_URL selects PostgreSQL)
 	@status=0; $(UNIT) || status=$$?; \
 	$(E2E) || status=$$?; exit $$status

@@ -17,7 +17,8 @@ from tests.multi_region import publish, wait_until
 from tests.pg_cluster import postgres_bin
 from tests.server import ROOT
 
-pytestmark = pytest.mark.slow
+# One worker builds the rehearsal and runs every test on it (make's --dist loadgroup).
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("multi_region")]
 
 
 @pytest.fixture(scope="module")
