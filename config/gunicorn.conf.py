@@ -74,9 +74,13 @@ _settings_or_exit()
 
 
 def when_ready(server):
-    """The app is loaded (preload_app): collect once, then freeze what survived, so no worker's
+    """The app is loaded (preload_app): load what a first request would (config.wsgi.warm), so
+    every worker forks with it; then collect once and freeze what survived, so no worker's
     collector walks those objects again (walking them writes to the memory pages the workers
     share with the master). make bench saw no clear change in the workers' own memory (USS)."""
+    from config.wsgi import warm
+
+    warm()
     gc.collect()
     gc.freeze()
     gc.enable()
