@@ -34,12 +34,19 @@ FAILED_POLL_BACKOFF_SECONDS = 30
 
 
 class GenerationClock:
-    """This process's view of the current generation."""
+    """This process's view of the current generation.
+
+    A poll is due when PAGE_CACHE_POLL_SECONDS have passed by either clock. The monotonic clock
+    is immune to the wall clock being set, but a machine Fly suspends and later resumes (a
+    Firecracker snapshot, `auto_stop_machines = "suspend"`) finds it where it stopped, however
+    long it slept; the wall clock is right again after a resume, so it says a poll is due, and
+    the first page served after waking checks for what other machines published meanwhile."""
 
     def __init__(self):
         self._marker_mtime = None
         self._database_value = None
         self._next_poll_at = 0.0
+        self._next_poll_wall = 0.0
 
     @property
     def marker(self):
@@ -51,15 +58,19 @@ class GenerationClock:
             marker_mtime = os.stat(self.marker).st_mtime_ns
         except FileNotFoundError:
             marker_mtime = 0
-        now = time.monotonic()
-        if now >= self._next_poll_at:
-            self._next_poll_at = now + settings.PAGE_CACHE_POLL_SECONDS
+        now, wall = time.monotonic(), time.time()
+        if now >= self._next_poll_at or wall >= self._next_poll_wall:
+            self._schedule_poll(settings.PAGE_CACHE_POLL_SECONDS)
             try:
                 self._database_value = self._poll()
             except DatabaseError:
                 # Database down: keep serving what we have (the outage page covers misses).
-                self._next_poll_at = time.monotonic() + FAILED_POLL_BACKOFF_SECONDS
+                self._schedule_poll(FAILED_POLL_BACKOFF_SECONDS)
         return (marker_mtime, self._database_value)
+
+    def _schedule_poll(self, seconds: float) -> None:
+        self._next_poll_at = time.monotonic() + seconds
+        self._next_poll_wall = time.time() + seconds
 
     def _poll(self):
         rows = generation_rows()
@@ -77,6 +88,7 @@ class GenerationClock:
     def forget(self) -> None:
         """Poll the database on the next call (used after this process bumps)."""
         self._next_poll_at = 0.0
+        self._next_poll_wall = 0.0
 
 
 def generation_rows():

@@ -194,8 +194,13 @@ def _database(url: str) -> dict:
         # A connect_timeout in DATABASE_URL's query string wins.
         config.setdefault("OPTIONS", {}).setdefault("connect_timeout", DATABASE_CONNECT_TIMEOUT)
         if DATABASE_POOL:
+            from psycopg_pool import ConnectionPool
+
             config["CONN_MAX_AGE"] = 0
             config["OPTIONS"]["pool"] = {
+                # A connection is checked as it leaves the pool: one the server closed while the
+                # machine was suspended (or idle) is replaced, never handed to a request.
+                "check": ConnectionPool.check_connection,
                 "min_size": 1,
                 "max_size": 4,
                 "max_lifetime": 600,

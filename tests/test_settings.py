@@ -164,6 +164,8 @@ def test_database_pool_uses_psycopg_pool(tmp_path):
     database = settings_under(env, tmp_path, "DATABASES")["DATABASES"]["default"]
     assert database["CONN_MAX_AGE"] == 0
     assert database["OPTIONS"]["pool"]["max_lifetime"] == 600
+    # Each connection is checked as it leaves the pool (one closed during a suspend is replaced).
+    assert "check_connection" in database["OPTIONS"]["pool"]["check"]
 
 
 def test_release_command_migrates_over_the_direct_url(tmp_path):
