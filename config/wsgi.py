@@ -14,12 +14,15 @@ from pagecache.wsgi import PageCache  # noqa: E402 (needs the settings Django ha
 
 application = PageCache(django_application)
 
+# Renditions config.wsgi.warm puts in Wagtail's cache before the workers fork.
+RENDITIONS_KEPT = 200
+
 
 def warm() -> None:
     """Load what a first request would otherwise load: the URL patterns (the admin's included,
-    which bring Django REST framework), the page templates, every content type, and what every
-    page shows, kept per process (blog.site_data: the Site, its settings, the sections, the
-    posts' order, the docs tree).
+    which bring Django REST framework), the page templates, every content type, the latest
+    image renditions, and what every page shows, kept per process (blog.site_data: the Site,
+    its settings, the sections, the posts' order, the docs tree).
 
     gunicorn's master runs this once before forking (config/gunicorn.conf.py), so the workers
     share it and their first requests query only the page's own rows. It never writes (a missing
@@ -32,6 +35,7 @@ def warm() -> None:
     from django.template import TemplateDoesNotExist
     from django.template.loader import get_template
     from django.urls import reverse
+    from wagtail.images import get_image_model
     from wagtail.models import Site, get_page_models
 
     from blog import site_data
@@ -56,6 +60,13 @@ def warm() -> None:
             blog_index.post_sequence()
         for docs_index in DocsIndexPage.objects.live():
             docs_index.docs_pages()
+        # Wagtail looks each rendition up in its cache, then in the database; a worker forks
+        # with the latest ones cached (Django's default cache holds at most 300 entries).
+        rendition_model = get_image_model().get_rendition_model()
+        latest = rendition_model.objects.select_related("image").order_by("-pk")[:RENDITIONS_KEPT]
+        rendition_model.cache_backend.set_many(
+            {rendition.get_cache_key(): rendition for rendition in latest}
+        )
     except DatabaseError:
         pass
     finally:
