@@ -24,7 +24,9 @@ bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"  
 # need about 270 MB (proportional set size, measured by make image-test): fly.toml asks for 512 MB.
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # gunicorn's sync worker, except that on SIGTERM it also answers connections already waiting in
-# the listen queue instead of leaving them to be reset (config/upstream/gunicorn.py).
+# the listen queue instead of leaving them to be reset (config/upstream/gunicorn.py). make bench
+# runs gunicorn's threaded worker (gthread, which keeps connections open) beside it: slower on
+# cached pages and on misses here, and larger (the docs' Operations > Performance page).
 worker_class = "config.upstream.gunicorn.DrainingSyncWorker"
 
 # Import Django once in the master so workers fork warm: faster cold starts, shared memory.
