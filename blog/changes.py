@@ -40,7 +40,13 @@ FAILED_POLL_BACKOFF_SECONDS = 30
 
 
 class GenerationClock:
-    """This process's view of the current generation."""
+    """This process's view of the current generation.
+
+    A poll is due when PAGE_CACHE_POLL_SECONDS have passed by either clock. The monotonic clock
+    is immune to the wall clock being set, but a machine Fly suspends and later resumes (a
+    Firecracker snapshot, `auto_stop_machines = "suspend"`) finds it where it stopped, however
+    long it slept; the wall clock is right again after a resume, so it says a poll is due, and
+    the first page served after waking checks for what other machines published meanwhile."""
 
     def __init__(self):
         self._marker_mtime = None
@@ -48,6 +54,7 @@ class GenerationClock:
         # The database _database_value was read from.
         self._source = None
         self._next_poll_at = 0.0
+        self._next_poll_wall = 0.0
 
     @property
     def marker(self):
@@ -59,18 +66,22 @@ class GenerationClock:
             marker_mtime = os.stat(self.marker).st_mtime_ns
         except FileNotFoundError:
             marker_mtime = 0
-        now = time.monotonic()
+        now, wall = time.monotonic(), time.time()
         source = router.db_for_read(apps.get_model("blog", "ContentGeneration"))
-        if now >= self._next_poll_at or source != self._source:
-            self._next_poll_at = now + settings.PAGE_CACHE_POLL_SECONDS
+        if now >= self._next_poll_at or wall >= self._next_poll_wall or source != self._source:
+            self._schedule_poll(settings.PAGE_CACHE_POLL_SECONDS)
             # Recorded even when the poll fails, so the backoff below holds for this database.
             self._source = source
             try:
                 self._database_value = self._poll(source)
             except DatabaseError:
                 # Database down: keep serving what we have (the outage page covers misses).
-                self._next_poll_at = time.monotonic() + FAILED_POLL_BACKOFF_SECONDS
+                self._schedule_poll(FAILED_POLL_BACKOFF_SECONDS)
         return (marker_mtime, self._database_value)
+
+    def _schedule_poll(self, seconds: float) -> None:
+        self._next_poll_at = time.monotonic() + seconds
+        self._next_poll_wall = time.time() + seconds
 
     def _poll(self, source: str):
         rows = generation_rows(source)
@@ -89,6 +100,7 @@ class GenerationClock:
     def forget(self) -> None:
         """Poll the database on the next call (used after this process bumps)."""
         self._next_poll_at = 0.0
+        self._next_poll_wall = 0.0
 
 
 def generation_rows(using: str = "default"):

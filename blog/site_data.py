@@ -133,11 +133,11 @@ class KeptSiteMiddleware:
     @staticmethod
     def attach_site(request) -> None:
         try:
-            key = ("site", split_domain_port(request.get_host())[0], request.get_port())
+            hostname, port = split_domain_port(request.get_host())[0], request.get_port()
         except DisallowedHost:
             return  # Django answers 400 further on
         try:
-            site = memo.get(key, lambda: _find_site(request))
+            site = memo.get(site_key(hostname, port), lambda: _find_site(hostname, port))
         except DatabaseError:
             # Database down: views that never needed the Site (robots.txt) still answer; pages
             # look it up themselves and get the outage page as before.
@@ -146,12 +146,46 @@ class KeptSiteMiddleware:
             give_request_its_site(request, site_copy(site))
 
 
-def _find_site(request):
-    """The Site for this request, with its root page as its specific type, kept unshared."""
-    hostname, port = split_domain_port(request.get_host())[0], request.get_port()
+def site_key(hostname: str, port) -> tuple:
+    """The memo's key for the Site of a request to hostname:port. A host name that no Site has
+    gets the default site whatever its port (as get_site_for_hostname decides), so those requests
+    share one key, which warm() can fill before any request comes."""
+    if hostname not in memo.get("site-hostnames", _site_hostnames):
+        return ("site", None, None)
+    # A request's port is a string, a Site's an integer.
+    return ("site", hostname, int(port) if str(port).isdigit() else port)
+
+
+def _site_hostnames() -> frozenset:
+    return frozenset(Site.objects.values_list("hostname", flat=True))
+
+
+def _find_site(hostname: str, port):
+    """The Site for a request to hostname:port, with its root page as its specific type."""
     try:
         site = get_site_for_hostname(hostname, port)
     except Site.DoesNotExist:
         return None
     site.root_page = site.root_page.specific
     return site
+
+
+# --- Filled before the first request -----------------------------------------------------------
+
+
+def warm() -> None:
+    """Fill what this module keeps (the Sites, as every host name finds them, the view
+    restrictions, whether any page is an alias) and Wagtail's site root paths, before any request
+    needs them. config.wsgi.warm calls it in gunicorn's master, with the rest of what every page
+    shows; a DatabaseError is for the caller to handle."""
+    if not ProcessMemo.usable():
+        return
+    Site.get_site_root_paths()
+    view_restrictions()
+    memo.get("any-alias", _any_alias)
+    for site in Site.objects.all():
+        key = site_key(site.hostname, site.port)
+        found = memo.get(key, lambda site=site: _find_site(site.hostname, site.port))
+        if site.is_default_site:
+            # Every host name no Site has gets the default site.
+            memo.get(("site", None, None), lambda found=found: found)

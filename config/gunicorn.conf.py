@@ -24,7 +24,9 @@ bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"  
 # need about 270 MB (proportional set size, measured by make image-test): fly.toml asks for 512 MB.
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # gunicorn's sync worker, except that on SIGTERM it also answers connections already waiting in
-# the listen queue instead of leaving them to be reset (config/upstream/gunicorn.py).
+# the listen queue instead of leaving them to be reset (config/upstream/gunicorn.py). make bench
+# runs gunicorn's threaded worker (gthread, which keeps connections open) beside it: slower on
+# cached pages and on misses here, and larger (the docs' Operations > Performance page).
 worker_class = "config.upstream.gunicorn.DrainingSyncWorker"
 
 # Import Django once in the master so workers fork warm: faster cold starts, shared memory.
@@ -74,9 +76,13 @@ _settings_or_exit()
 
 
 def when_ready(server):
-    """The app is loaded (preload_app): collect once, then freeze what survived, so no worker's
+    """The app is loaded (preload_app): load what a first request would (config.wsgi.warm), so
+    every worker forks with it; then collect once and freeze what survived, so no worker's
     collector walks those objects again (walking them writes to the memory pages the workers
     share with the master). make bench saw no clear change in the workers' own memory (USS)."""
+    from config.wsgi import warm
+
+    warm()
     gc.collect()
     gc.freeze()
     gc.enable()

@@ -36,6 +36,11 @@ SKIPPED_HEADERS = {"content-length", "content-encoding", "set-cookie", "date", "
 # What a 304 repeats of the 200 it stands for.
 NOT_MODIFIED_HEADERS = {"etag", "cache-control", "vary", "expires", "content-location"}
 MIN_COMPRESS_BYTES = 512
+# Compressing is part of every miss. On a 12 kB post, Brotli's quality 9 took 14 ms (as long as
+# rendering the page) for 3,965 bytes; quality 5 takes 0.5 ms for 3,985. gzip's level 6 is
+# within 1% of level 9's size, a third faster on a 100 kB feed.
+BROTLI_QUALITY = 5
+GZIP_LEVEL = 6
 MEGABYTE = 1024 * 1024
 
 # Every store in this process, so a change made here can empty them all at once.
@@ -76,8 +81,8 @@ class Entry:
         self.etag = 'W/"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
         self.bodies = {"identity": body}
         if len(body) >= MIN_COMPRESS_BYTES:
-            self.bodies["br"] = brotli.compress(body, quality=9)
-            self.bodies["gzip"] = gzip.compress(body, compresslevel=9, mtime=0)
+            self.bodies["br"] = brotli.compress(body, quality=BROTLI_QUALITY)
+            self.bodies["gzip"] = gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0)
         kept = [(name, value) for name, value in headers if name.lower() not in SKIPPED_HEADERS]
         if len(self.bodies) > 1:
             vary = header_value(kept, "Vary")

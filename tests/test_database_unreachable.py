@@ -91,7 +91,9 @@ def test_cached_pages_ask_a_failing_database_once_per_backoff_not_once_per_poll(
     settings.PAGE_CACHE_POLL_SECONDS = 2
     now = [1000.0]
     monkeypatch.setattr(
-        changes, "time", SimpleNamespace(monotonic=lambda: now[0], time_ns=time.time_ns)
+        changes,
+        "time",
+        SimpleNamespace(monotonic=lambda: now[0], time=lambda: now[0], time_ns=time.time_ns),
     )
     attempts = []
     database_answers = [False]

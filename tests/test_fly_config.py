@@ -56,6 +56,8 @@ def test_qa_runs_what_production_runs_except_for_name_idle_machines_and_the_e2e_
     for config in (production, qa):
         del config["app"]
         del config["http_service"]["min_machines_running"]
+        # How idle machines sleep: suspended in production, stopped in QA (see below).
+        del config["http_service"]["auto_stop_machines"]
     # Only QA may hold the browser tests' editor (ensure_e2e_editor refuses anywhere else).
     assert qa["env"].pop("E2E_EDITOR_ALLOWED") == "1"
     assert "E2E_EDITOR_ALLOWED" not in production["env"]
@@ -97,11 +99,28 @@ def test_fly_waits_for_gunicorns_graceful_shutdown_before_killing(which, monkeyp
 def test_https_is_forced_and_idle_machines_stop_and_start_on_demand(which):
     service = load(which)["http_service"]
     assert service["force_https"] is True
-    assert service["auto_stop_machines"] == "stop"
+    # Production suspends idle machines (they resume in a few hundred ms); QA stops them, as a
+    # new image is deployed to it on every run of the pipeline.
+    assert service["auto_stop_machines"] == ("suspend" if which == "production" else "stop")
     assert service["auto_start_machines"] is True
     concurrency = service["concurrency"]
     assert concurrency["type"] == "requests"
     assert 0 < concurrency["soft_limit"] <= concurrency["hard_limit"]
+
+
+def test_production_can_suspend_its_machines():
+    # Fly suspends only machines with at most 2 GB of memory and no swap.
+    config = load("production")
+    assert config["http_service"]["auto_stop_machines"] == "suspend"
+    for vm in config["vm"]:
+        size = vm["memory"].lower()
+        megabytes = (
+            int(size.removesuffix("gb")) * 1024
+            if size.endswith("gb")
+            else int(size.removesuffix("mb"))
+        )
+        assert megabytes <= 2048
+    assert "swap_size_mb" not in config
 
 
 @both

@@ -5,6 +5,8 @@ of Django, as config/wsgi.py puts it.
 """
 
 import gzip
+import time
+from types import SimpleNamespace
 
 import brotli
 import pytest
@@ -159,6 +161,26 @@ def test_another_machine_sees_a_bump_through_the_database(settings):
     before = clock.current()
     # What a bump on another machine looks like from here: the row moves, the local file does not.
     ContentGeneration.objects.filter(pk=1).update(value=before[1] + 1)
+    assert clock.current() != before
+
+
+def test_a_machine_resumed_from_suspend_polls_on_its_first_page(monkeypatch, settings):
+    """Fly resumes a suspended machine from a snapshot: the monotonic clock carries on from where
+    it stopped, while the wall clock shows the hours that passed. A change another machine made
+    meanwhile must show on the first page after waking, not PAGE_CACHE_POLL_SECONDS later."""
+    from blog import changes
+
+    settings.PAGE_CACHE_POLL_SECONDS = 2
+    monotonic, wall = [100.0], [1_800_000_000.0]
+    fake = SimpleNamespace(
+        monotonic=lambda: monotonic[0], time=lambda: wall[0], time_ns=time.time_ns
+    )
+    monkeypatch.setattr(changes, "time", fake)
+    clock = GenerationClock()
+    before = clock.current()
+    ContentGeneration.objects.filter(pk=1).update(value=before[1] + 1)  # another machine
+    monotonic[0] += 0.5  # suspended half a second after that poll...
+    wall[0] += 6 * 3600  # ...and resumed six hours later
     assert clock.current() != before
 
 

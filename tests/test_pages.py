@@ -321,6 +321,63 @@ def test_posts_of_the_same_day_and_time_link_to_each_other_in_listing_order(clie
     assert 'rel="next"><span class="pager-label">Newer</span> C</a>' in html
 
 
+# With the page cache on as production runs it, a miss takes the index's order from what the
+# process keeps (blog.site_data) and finds the neighbours there: every change readers see must
+# show in the links on the next render. Transactional, as the process keeps nothing inside a
+# transaction; serialized_rollback puts the site's pages back for the tests after these.
+
+
+@pytest.fixture
+def kept_site_data(rendering, miss_renders):
+    """tests/conftest.py's miss_renders, set up after `rendering` (which turns the cache off)."""
+    return miss_renders
+
+
+def pager_of(client, post) -> tuple[str | None, str | None]:
+    """The titles the post's pager links as older and newer."""
+    html = text_of(client.get(post.url))
+    older = re.search(r'rel="prev"><span class="pager-label">Older</span> ([^<]+)</a>', html)
+    newer = re.search(r'rel="next"><span class="pager-label">Newer</span> ([^<]+)</a>', html)
+    return (older and older.group(1), newer and newer.group(1))
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.usefixtures("kept_site_data")
+def test_kept_neighbours_follow_a_publish_an_unpublish_and_a_new_date(client):
+    january = BlogPageFactory(title="January", date=datetime.date(2026, 1, 1))
+    march = BlogPageFactory(title="March", date=datetime.date(2026, 3, 1))
+    may = BlogPageFactory(title="May", date=datetime.date(2026, 5, 1))
+    assert pager_of(client, march) == ("January", "May")
+
+    february = BlogPageFactory(title="February", date=datetime.date(2026, 2, 1))
+    assert pager_of(client, march) == ("February", "May")
+    assert pager_of(client, january) == (None, "February")
+
+    february.unpublish()
+    assert pager_of(client, march) == ("January", "May")
+    assert pager_of(client, january) == (None, "March")
+
+    may.date = datetime.date(2025, 12, 1)  # now the oldest
+    may.save_revision().publish()
+    assert pager_of(client, march) == ("January", None)
+    assert pager_of(client, january) == ("May", "March")
+
+    march.title = "Spring"
+    march.save_revision().publish()
+    assert pager_of(client, january) == ("May", "Spring")
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.usefixtures("kept_site_data")
+def test_kept_neighbours_skip_a_post_made_private(client):
+    first = BlogPageFactory(title="First", date=datetime.date(2026, 1, 1))
+    second = BlogPageFactory(title="Second", date=datetime.date(2026, 2, 1))
+    BlogPageFactory(title="Third", date=datetime.date(2026, 3, 1))
+    assert pager_of(client, first) == (None, "Second")
+    make_private(second)
+    assert pager_of(client, first) == (None, "Third")
+
+
 def test_publication_date_defaults_to_the_first_publication_day():
     post = BlogPageFactory(date=None)
     assert post.date == post.first_published_at.date()

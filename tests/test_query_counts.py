@@ -3,7 +3,7 @@
 import datetime
 
 import pytest
-from django.db import connection
+from django.db import connection, reset_queries
 from django.test.utils import CaptureQueriesContext
 
 from tests.factories import (
@@ -128,3 +128,58 @@ def test_a_post_rendered_on_a_cache_miss_takes_6_queries_or_fewer_however_many_p
 
     assert few["/blog/the-post/"] <= POST_QUERY_CEILING, few
     assert many == few
+
+
+# --- A worker's first request ------------------------------------------------------------------
+# gunicorn's master loads what every page shows before it forks (config.wsgi.warm, run by
+# config/gunicorn.conf.py), so a worker's very first request, whichever page it is, queries only
+# that page's own rows: what its next request for the page would. The one exception is what
+# Wagtail itself caches per process on first use, image renditions and embeds, looked up once per
+# image. Each URL is tried as the first request of a fresh process: nothing kept, no content type
+# known, Django's cache empty (Wagtail's site root paths, renditions), then the master's warm-up.
+
+FIRST_REQUEST_CEILING = 6
+WAGTAIL_CACHED_TABLES = ('"wagtailimages_rendition"', '"wagtailembeds_embed"')
+
+
+def as_a_fresh_worker() -> None:
+    from django.contrib.contenttypes.models import ContentType
+    from django.core.cache import cache
+
+    from blog.site_data import memo
+    from config.wsgi import warm
+
+    memo.clear()
+    ContentType.objects.clear_cache()
+    cache.clear()
+    warm()
+    # Django keeps the last 9,000 queries; once full, a capture's slice of them shifts.
+    reset_queries()
+
+
+def page_queries(queries) -> int:
+    """Queries, less Wagtail's first lookups of renditions and embeds (cached after them)."""
+    return sum(
+        1
+        for query in queries.captured_queries
+        if not any(table in query["sql"] for table in WAGTAIL_CACHED_TABLES)
+    )
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.usefixtures("miss_renders")
+def test_a_workers_first_request_queries_only_the_pages_own_rows_whatever_the_page(client):
+    small_site(tags=["deploy", "fly", "wagtail"])
+    for url in [*URLS, *FEED_URLS]:
+        client.get(url)  # renditions and the site settings row exist from now on
+    first, next_time = {}, {}
+    for url in [*URLS, *FEED_URLS]:
+        as_a_fresh_worker()
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200, url
+        first[url] = page_queries(queries)
+        next_time[url] = queries_for(client, url)
+    assert first == next_time
+    # Every HTML page; the sitemap and the feeds list many pages, each with its own rows.
+    pages = [url for url in URLS if url != "/sitemap.xml"]
+    assert all(first[url] <= FIRST_REQUEST_CEILING for url in pages), first

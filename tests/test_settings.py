@@ -125,6 +125,26 @@ def test_sqlite_database_really_runs_in_wal_mode(tmp_path):
     assert result.stdout.strip() == "wal", result.stderr
 
 
+def test_sqlite_keeps_its_connection_between_requests_with_its_pragmas(tmp_path):
+    # Django opens and closes connections around each request through these two signals.
+    code = (
+        "import os; os.environ['DJANGO_SETTINGS_MODULE'] = 'config.settings'\n"
+        "import django; django.setup()\n"
+        "from django.core.signals import request_finished, request_started\n"
+        "from django.db import connection\n"
+        "seen = []\n"
+        "for _ in range(3):\n"
+        "    request_started.send(sender=None)\n"
+        "    cursor = connection.cursor(); cursor.execute('PRAGMA synchronous')\n"
+        "    seen.append((id(connection.connection), cursor.fetchone()[0]))\n"
+        "    request_finished.send(sender=None)\n"
+        "print(len({handle for handle, _ in seen}), sorted({mode for _, mode in seen}))"
+    )
+    result = run_python(code, PRODUCTION, tmp_path)
+    # One connection for all three requests, still in synchronous=NORMAL (1).
+    assert result.stdout.strip() == "1 [1]", result.stderr
+
+
 def test_database_url_switches_to_postgresql_with_persistent_connections(tmp_path):
     env = {**PRODUCTION, "DATABASE_URL": "postgres://blog:pw@db.internal:5433/flightlog"}
     database = settings_under(env, tmp_path, "DATABASES")["DATABASES"]["default"]
@@ -144,6 +164,8 @@ def test_database_pool_uses_psycopg_pool(tmp_path):
     database = settings_under(env, tmp_path, "DATABASES")["DATABASES"]["default"]
     assert database["CONN_MAX_AGE"] == 0
     assert database["OPTIONS"]["pool"]["max_lifetime"] == 600
+    # Each connection is checked as it leaves the pool (one closed during a suspend is replaced).
+    assert "check_connection" in database["OPTIONS"]["pool"]["check"]
 
 
 def test_release_command_migrates_over_the_direct_url(tmp_path):

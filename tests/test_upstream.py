@@ -9,6 +9,8 @@ release, so an upgrade that changes one fails this file rather than the site.
 
 import inspect
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -119,3 +121,55 @@ def test_gunicorn_sync_worker_still_has_what_the_draining_worker_uses():
     assert callable(SyncWorker.run)
     assert callable(Worker.notify)
     assert "self.sockets" in inspect.getsource(Worker.__init__)
+
+
+# config/upstream/unused_imports.py: the modules Wagtail's apps import for the v3 API are the ones
+# it stands in for, and neither the API's libraries nor PostgreSQL's fields load with SQLite.
+
+API_IMPORT = re.compile(r"from (\.[\w.]+|wagtail\.api\.v3\.api) import")
+
+
+def test_the_stand_ins_are_exactly_what_wagtails_apps_import_for_the_v3_api():
+    from django.apps import apps
+
+    from config.upstream.unused_imports import STAND_INS
+
+    imported = set()
+    for config in apps.get_app_configs():
+        if not config.name.startswith("wagtail") or "ready" not in type(config).__dict__:
+            continue
+        for name in API_IMPORT.findall(inspect.getsource(type(config).ready)):
+            absolute = name if not name.startswith(".") else config.name + name
+            if ".api" in absolute:
+                imported.add(absolute)
+    stood_in = set(STAND_INS) - {"wagtail.contrib.redirects.api"}  # the parent of its v3
+    assert imported == stood_in
+
+
+def test_a_sqlite_site_loads_neither_the_v3_api_nor_postgresql_and_the_admin_api_still_works(
+    tmp_path,
+):
+    code = (
+        "import os, sys; os.environ['DJANGO_SETTINGS_MODULE'] = 'config.settings'\n"
+        "import config.wsgi\n"
+        "from django.urls import reverse\n"
+        "print(reverse('wagtailadmin_api:pages:listing'))\n"
+        "import rest_framework.compat\n"
+        "print(rest_framework.compat.postgres_fields)\n"
+        "print(sorted(m for m in ('ninja', 'psycopg', 'django.contrib.postgres.fields')"
+        " if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(tmp_path),
+            "DATA_DIR": str(tmp_path),
+            "SECRET_KEY": "s" * 50,
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.stdout.split() == ["/admin/api/main/pages/", "None", "[]"], result.stderr

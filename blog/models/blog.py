@@ -1,5 +1,6 @@
 """The write-up: the blog index (with tag pages, year archives and feeds) and its posts."""
 
+import copy
 import datetime
 import math
 import re
@@ -33,6 +34,9 @@ RESERVED_POST_SLUGS = {"tags", "feed"}
 YEAR_SLUG = re.compile(r"^\d{4}$")
 # Words read per minute, for the "N min read" estimate.
 READING_SPEED = 230
+# What a link to a post (a pager's older and newer) reads of it: the title, and for its URL the
+# page's path (its tree path and depth come along so the site's root can be matched).
+POST_LINK_FIELDS = ("title", "slug", "url_path", "path", "depth")
 
 
 class Author(index.Indexed, models.Model):
@@ -124,6 +128,19 @@ class BlogIndexPage(RoutablePageMixin, BasePage):
 
     def get_years(self):
         return [day.year for day in self.get_published_posts().dates("date", "year", order="DESC")]
+
+    def post_sequence(self):
+        """(posts, position of each post's id) for every published post, newest first, with
+        only what a link to a post needs (its title and URL), kept per process per content
+        generation (blog.site_data); None when the process keeps nothing."""
+        if not site_data.ProcessMemo.usable():
+            return None
+
+        def fetch():
+            posts = list(self.get_published_posts().only(*POST_LINK_FIELDS))
+            return posts, {post.pk: position for position, post in enumerate(posts)}
+
+        return site_data.memo.get(("post-sequence", self.pk), fetch)
 
     # --- Routes ----------------------------------------------------------------------------
 
@@ -389,8 +406,27 @@ class BlogPage(BasePage):
 
     def get_neighbours(self, blog_index):
         """The posts just before and after this one in the index's order (date, then time,
-        then id, as get_published_posts orders them), in one query. Posts imported for the same
-        day share a publication time, so the id settles ties."""
+        then id, as get_published_posts orders them), as (older, newer); either may be None.
+
+        Where the process keeps site data (blog.site_data), the index's order is read once per
+        content generation and each post finds its neighbours in it without a query; any change
+        readers see (a publish, an unpublish, a new date, a move) moves the generation, so the
+        links are never staler than cached pages. Elsewhere, one query."""
+        sequence = blog_index.post_sequence()
+        if sequence is None:
+            return self._query_neighbours(blog_index)
+        posts, positions = sequence
+        position = positions.get(self.pk)
+        if position is None:
+            # Not in the live order (a preview of a draft, a post under a restriction): ask.
+            return self._query_neighbours(blog_index)
+        newer = posts[position - 1] if position > 0 else None
+        older = posts[position + 1] if position + 1 < len(posts) else None
+        # Copies, so nothing a request sets on a page reaches the next request.
+        return (copy.copy(older) if older else None, copy.copy(newer) if newer else None)
+
+    def _query_neighbours(self, blog_index):
+        """get_neighbours in one query (two subqueries), for when nothing is kept."""
         posts = blog_index.get_published_posts().exclude(pk=self.pk)
         same_day = Q(date=self.date)
         if self.first_published_at:

@@ -1,5 +1,6 @@
 """The setup docs: a tree of pages read in order, each with an "on this page" list."""
 
+import copy
 from dataclasses import dataclass, field
 
 from wagtail.admin.panels import FieldPanel
@@ -31,13 +32,7 @@ class DocsTree:
 
     def __init__(self, docs_index, current=None):
         self.index = docs_index
-        self.pages = list(
-            site_data.public(Page.objects.live())
-            .descendant_of(docs_index)
-            .order_by("path")
-            .defer_streamfields()
-            .specific()
-        )
+        self.pages = docs_index.docs_pages()
         self.current = current
 
     def neighbours(self):
@@ -90,6 +85,22 @@ class DocsIndexPage(BasePage):
 
     class Meta:
         verbose_name = "docs index page"
+
+    def docs_pages(self) -> list[Page]:
+        """Every live, public docs page under this index in reading order (specific, bodies
+        left out), kept per process per content generation (blog.site_data); each caller gets
+        its own copies."""
+
+        def fetch():
+            return list(
+                site_data.public(Page.objects.live())
+                .descendant_of(self)
+                .order_by("path")
+                .defer_streamfields()
+                .specific()
+            )
+
+        return [copy.copy(page) for page in site_data.memo.get(("docs-pages", self.pk), fetch)]
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
