@@ -996,6 +996,24 @@ def test_sweep_dry_run_destroys_nothing(fly, tmp_path):
     assert fly.app("my-blog-pr-41") is not None
 
 
+def test_sweep_fails_readably_when_the_apps_cannot_be_listed(fly, tmp_path):
+    # A failure inside `done < <(listing)` is invisible to the loop: the sweep would report
+    # "0 destroyed" and succeed while it never saw an app.
+    from tests.fakes.fake_gh import FakeGitHub
+
+    github = FakeGitHub(tmp_path)
+    fly.add_app("my-blog-pr-41", [])
+    github.set_pull_request(41, "CLOSED")
+    fly.fail_on("apps list", "Error: unauthorized")
+    env = github.env(script_env(fly))
+    result = run("fly-preview", "sweep", "--prefix", "my-blog", "--repo", "octo/my-blog", env=env)
+    assert result.returncode != 0
+    assert "could not list the apps of organisation" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "destroyed" not in result.stderr
+    assert fly.app("my-blog-pr-41") is not None
+
+
 # fly-check-secrets (defect 12: a repository made from the template, with no token yet)
 
 
