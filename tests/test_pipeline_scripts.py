@@ -889,26 +889,8 @@ def test_push_image_prints_the_archive_digest_without_fly(fly, archive):
     assert fly.calls() == []
 
 
-def test_each_app_gets_the_same_digest_under_its_own_name_with_its_own_deploy_token(
-    fly, archive, tmp_path
-):
-    path, digest = archive
-    fly.add_app(QA, [])
-    fly.add_app("my-blog", [])
-    for app in (QA, "my-blog"):
-        token = fly.add_token("app", app)
-        result = run(
-            "fly-push-image",
-            *("--archive", str(path), "--app", app, "--tag", SHA, "--digest", digest),
-            env=push_env(fly, tmp_path, token),
-        )
-        assert result.returncode == 0, result.stderr
-        assert result.stdout == f"registry.fly.io/{app}:{SHA}@{digest}\n"
-    registry = fly.state()["registry"]
-    assert {app: registry[app]["tags"] for app in registry} == {
-        QA: {SHA: digest},
-        "my-blog": {SHA: digest},
-    }
+# Each app getting the one digest under its own name with its own deploy token is checked by the
+# rehearsal's ordinary pushes (tests/test_pipeline_rehearsal.py), in both token modes.
 
 
 def test_a_deploy_token_cannot_push_to_another_apps_repository(fly, archive, tmp_path):
