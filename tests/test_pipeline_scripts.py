@@ -104,6 +104,39 @@ def test_deploy_leaves_a_stopped_machine_stopped(fly, fly_config):
     assert machine["state"] == "stopped"
 
 
+def test_a_rolling_deploy_updates_every_machine_and_starts_none_that_was_stopped(fly, fly_config):
+    # flyctl's deploy (internal/command/deploy/plan.go, shouldSkipLaunch) updates every machine
+    # of the group: started and failed ones are (re)started on the new image; stopped, suspended
+    # and standby ones get the new image and config with SkipLaunch, so they stay stopped.
+    fly.add_app(
+        QA,
+        [
+            {"id": "1a1a1a1a1a1a1a", "state": "started"},
+            {"id": "2b2b2b2b2b2b2b", "state": "stopped"},
+            {"id": "3c3c3c3c3c3c3c", "state": "suspended"},
+            {"id": "4d4d4d4d4d4d4d", "state": "stopped", "standby": True},
+            {"id": "5e5e5e5e5e5e5e", "state": "failed"},
+        ],
+    )
+    result = run(
+        "fly-deploy-image",
+        *("--app", QA, "--config", str(fly_config), "--image", DIGEST_IMAGE),
+        *("--strategy", "rolling"),
+        env=script_env(fly),
+    )
+    assert result.returncode == 0, result.stderr
+    machines = fly.machines(QA)
+    assert [m["image"] for m in machines] == [DIGEST_IMAGE] * 5
+    assert [m["state"] for m in machines] == [
+        "started",
+        "stopped",
+        "suspended",
+        "stopped",
+        "started",
+    ]
+    assert not any(c.startswith("machine start") for c in fly.commands())
+
+
 # fly-ensure-running
 
 

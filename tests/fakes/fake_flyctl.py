@@ -47,9 +47,10 @@ Behaviours reproduced (each from flyctl's source, named in flyctl_shapes.json):
       state"), needs a complete release, needs --yes when not interactive.
     - `deploy --image` resolves the image for the target app with the caller's token; it runs the
       release command first (a failure aborts before any machine changes); on an app without
-      machines it launches one (two without --ha=false); it updates stopped and suspended
-      machines and leaves them stopped, starts failed ones, and waits for each started machine's
-      checks, stopping at the first that fails and keeping what it updated (no roll back).
+      machines it launches one (two without --ha=false); it updates every machine, and leaves
+      stopped, suspended and standby ones stopped (SkipLaunch), starts failed ones, and waits
+      for each started machine's checks, stopping at the first that fails and keeping what it
+      updated (no roll back).
     - a freshly started machine lists no checks for a moment; checks of an unhealthy image stay
       critical.
     - tokens: an org token acts on every app of its organisation, a deploy token on its own app.
@@ -621,13 +622,14 @@ def command_deploy(world, words, flags, out, out_err):
         for _ in range(2 if flags.get("ha", True) else 1):
             app["machines"].append({"id": new_machine_id(app), "region": "fra", "state": "created"})
     for machine in app["machines"]:
-        if machine.get("standby"):
-            continue
         was = machine.get("state", "started")
         machine["image"], machine["digest"], machine["config_checks"] = image, digest, checks
         machine.pop("healthy", None)  # the new image's health from now on
-        if was in {"stopped", "suspended"}:
-            # Fly updates a stopped machine's image and config but does not boot it.
+        running = was in {"started", "starting", "failed"}
+        if was in {"stopped", "suspended"} or (machine.get("standby") and not running):
+            # Every machine of the group is updated; a stopped or suspended one, and a standby
+            # that is not running, gets the new image and config with SkipLaunch: it is not
+            # booted (flyctl's shouldSkipLaunch).
             out.append(f"Updated machine {machine['id']} [{was}]")
             continue
         machine["state"] = "started"
