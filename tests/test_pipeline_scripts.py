@@ -6,6 +6,8 @@ and reproduces the behaviours the scripts exist for (a stopped machine that `sca
 machines stopped).
 """
 
+import base64
+import json
 import os
 import shutil
 import subprocess
@@ -912,6 +914,58 @@ def push_env(fly, tmp_path, token):
     env = script_env(fly, HOME=str(home))
     env["FLY_API_TOKEN"] = token
     return env
+
+
+def test_auth_docker_logs_in_with_the_docker_cli_and_the_token_without_its_scheme(fly, tmp_path):
+    # flyctl auth docker (internal/command/auth/docker.go) runs `docker login --username=x
+    # --password-stdin registry.fly.io`, the token (fly-go Tokens.Docker: no "FlyV1 ") on stdin.
+    token = fly.add_token("app", QA)
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ".docker").mkdir()
+    (home / ".docker" / "config.json").write_text('{"auths": {"ghcr.io": {"auth": "a2VlcA=="}}}')
+    env = script_env(fly, HOME=str(home), FLY_API_TOKEN=token)
+    result = subprocess.run(
+        ["flyctl", "auth", "docker"], env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Authentication successful" in result.stdout
+    config = json.loads((home / ".docker" / "config.json").read_text())
+    assert config["auths"]["ghcr.io"] == {"auth": "a2VlcA=="}
+    auth = base64.b64decode(config["auths"]["registry.fly.io"]["auth"]).decode()
+    assert auth == "x:" + token.removeprefix("FlyV1 ")
+    assert (home / ".docker" / "config.json").stat().st_mode & 0o777 == 0o600
+
+
+def test_auth_docker_without_a_docker_cli_writes_the_config_itself(fly, tmp_path):
+    token = fly.add_token("app", QA)
+    home = tmp_path / "home"
+    home.mkdir()
+    flyctl_only = tmp_path / "flyctl-only"
+    flyctl_only.mkdir()
+    (flyctl_only / "flyctl").symlink_to(FakeFly.bin_dir / "flyctl")
+    env = script_env(fly, HOME=str(home), FLY_API_TOKEN=token)
+    kept = [e for e in path_without_flyctl().split(os.pathsep) if not (Path(e) / "docker").exists()]
+    env["PATH"] = os.pathsep.join([str(flyctl_only), *kept])
+    assert shutil.which("docker", path=env["PATH"]) is None
+    result = subprocess.run(
+        ["flyctl", "auth", "docker"], env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    config = json.loads((home / ".docker" / "config.json").read_text())
+    auth = base64.urlsafe_b64decode(config["auths"]["registry.fly.io"]["auth"]).decode()
+    assert auth == "x:" + token.removeprefix("FlyV1 ")
+
+
+def test_auth_docker_without_a_session_fails_naming_the_login(fly, tmp_path):
+    env = script_env(fly, HOME=str(tmp_path))
+    env.pop("FLY_API_TOKEN", None)
+    result = subprocess.run(
+        ["flyctl", "auth", "docker"], env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode != 0
+    assert "flyctl auth login" in result.stderr
+    assert not (tmp_path / ".docker").exists()
 
 
 def test_push_image_prints_the_archive_digest_without_fly(fly, archive):
