@@ -6,6 +6,8 @@ and reproduces the behaviours the scripts exist for (a stopped machine that `sca
 machines stopped).
 """
 
+import base64
+import json
 import os
 import shutil
 import subprocess
@@ -102,6 +104,39 @@ def test_deploy_leaves_a_stopped_machine_stopped(fly, fly_config):
     machine = fly.machines(QA)[0]
     assert machine["image"] == DIGEST_IMAGE
     assert machine["state"] == "stopped"
+
+
+def test_a_rolling_deploy_updates_every_machine_and_starts_none_that_was_stopped(fly, fly_config):
+    # flyctl's deploy (internal/command/deploy/plan.go, shouldSkipLaunch) updates every machine
+    # of the group: started and failed ones are (re)started on the new image; stopped, suspended
+    # and standby ones get the new image and config with SkipLaunch, so they stay stopped.
+    fly.add_app(
+        QA,
+        [
+            {"id": "1a1a1a1a1a1a1a", "state": "started"},
+            {"id": "2b2b2b2b2b2b2b", "state": "stopped"},
+            {"id": "3c3c3c3c3c3c3c", "state": "suspended"},
+            {"id": "4d4d4d4d4d4d4d", "state": "stopped", "standby": True},
+            {"id": "5e5e5e5e5e5e5e", "state": "failed"},
+        ],
+    )
+    result = run(
+        "fly-deploy-image",
+        *("--app", QA, "--config", str(fly_config), "--image", DIGEST_IMAGE),
+        *("--strategy", "rolling"),
+        env=script_env(fly),
+    )
+    assert result.returncode == 0, result.stderr
+    machines = fly.machines(QA)
+    assert [m["image"] for m in machines] == [DIGEST_IMAGE] * 5
+    assert [m["state"] for m in machines] == [
+        "started",
+        "stopped",
+        "suspended",
+        "stopped",
+        "started",
+    ]
+    assert not any(c.startswith("machine start") for c in fly.commands())
 
 
 # fly-ensure-running
@@ -881,6 +916,58 @@ def push_env(fly, tmp_path, token):
     return env
 
 
+def test_auth_docker_logs_in_with_the_docker_cli_and_the_token_without_its_scheme(fly, tmp_path):
+    # flyctl auth docker (internal/command/auth/docker.go) runs `docker login --username=x
+    # --password-stdin registry.fly.io`, the token (fly-go Tokens.Docker: no "FlyV1 ") on stdin.
+    token = fly.add_token("app", QA)
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ".docker").mkdir()
+    (home / ".docker" / "config.json").write_text('{"auths": {"ghcr.io": {"auth": "a2VlcA=="}}}')
+    env = script_env(fly, HOME=str(home), FLY_API_TOKEN=token)
+    result = subprocess.run(
+        ["flyctl", "auth", "docker"], env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Authentication successful" in result.stdout
+    config = json.loads((home / ".docker" / "config.json").read_text())
+    assert config["auths"]["ghcr.io"] == {"auth": "a2VlcA=="}
+    auth = base64.b64decode(config["auths"]["registry.fly.io"]["auth"]).decode()
+    assert auth == "x:" + token.removeprefix("FlyV1 ")
+    assert (home / ".docker" / "config.json").stat().st_mode & 0o777 == 0o600
+
+
+def test_auth_docker_without_a_docker_cli_writes_the_config_itself(fly, tmp_path):
+    token = fly.add_token("app", QA)
+    home = tmp_path / "home"
+    home.mkdir()
+    flyctl_only = tmp_path / "flyctl-only"
+    flyctl_only.mkdir()
+    (flyctl_only / "flyctl").symlink_to(FakeFly.bin_dir / "flyctl")
+    env = script_env(fly, HOME=str(home), FLY_API_TOKEN=token)
+    kept = [e for e in path_without_flyctl().split(os.pathsep) if not (Path(e) / "docker").exists()]
+    env["PATH"] = os.pathsep.join([str(flyctl_only), *kept])
+    assert shutil.which("docker", path=env["PATH"]) is None
+    result = subprocess.run(
+        ["flyctl", "auth", "docker"], env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    config = json.loads((home / ".docker" / "config.json").read_text())
+    auth = base64.urlsafe_b64decode(config["auths"]["registry.fly.io"]["auth"]).decode()
+    assert auth == "x:" + token.removeprefix("FlyV1 ")
+
+
+def test_auth_docker_without_a_session_fails_naming_the_login(fly, tmp_path):
+    env = script_env(fly, HOME=str(tmp_path))
+    env.pop("FLY_API_TOKEN", None)
+    result = subprocess.run(
+        ["flyctl", "auth", "docker"], env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode != 0
+    assert "flyctl auth login" in result.stderr
+    assert not (tmp_path / ".docker").exists()
+
+
 def test_push_image_prints_the_archive_digest_without_fly(fly, archive):
     path, digest = archive
     result = run("fly-push-image", "--archive", str(path), "--print-digest", env=script_env(fly))
@@ -889,26 +976,8 @@ def test_push_image_prints_the_archive_digest_without_fly(fly, archive):
     assert fly.calls() == []
 
 
-def test_each_app_gets_the_same_digest_under_its_own_name_with_its_own_deploy_token(
-    fly, archive, tmp_path
-):
-    path, digest = archive
-    fly.add_app(QA, [])
-    fly.add_app("my-blog", [])
-    for app in (QA, "my-blog"):
-        token = fly.add_token("app", app)
-        result = run(
-            "fly-push-image",
-            *("--archive", str(path), "--app", app, "--tag", SHA, "--digest", digest),
-            env=push_env(fly, tmp_path, token),
-        )
-        assert result.returncode == 0, result.stderr
-        assert result.stdout == f"registry.fly.io/{app}:{SHA}@{digest}\n"
-    registry = fly.state()["registry"]
-    assert {app: registry[app]["tags"] for app in registry} == {
-        QA: {SHA: digest},
-        "my-blog": {SHA: digest},
-    }
+# Each app getting the one digest under its own name with its own deploy token is checked by the
+# rehearsal's ordinary pushes (tests/test_pipeline_rehearsal.py), in both token modes.
 
 
 def test_a_deploy_token_cannot_push_to_another_apps_repository(fly, archive, tmp_path):
@@ -993,6 +1062,24 @@ def test_sweep_dry_run_destroys_nothing(fly, tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "would run: flyctl apps destroy my-blog-pr-41 --yes" in result.stderr
+    assert fly.app("my-blog-pr-41") is not None
+
+
+def test_sweep_fails_readably_when_the_apps_cannot_be_listed(fly, tmp_path):
+    # A failure inside `done < <(listing)` is invisible to the loop: the sweep would report
+    # "0 destroyed" and succeed while it never saw an app.
+    from tests.fakes.fake_gh import FakeGitHub
+
+    github = FakeGitHub(tmp_path)
+    fly.add_app("my-blog-pr-41", [])
+    github.set_pull_request(41, "CLOSED")
+    fly.fail_on("apps list", "Error: unauthorized")
+    env = github.env(script_env(fly))
+    result = run("fly-preview", "sweep", "--prefix", "my-blog", "--repo", "octo/my-blog", env=env)
+    assert result.returncode != 0
+    assert "could not list the apps of organisation" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "destroyed" not in result.stderr
     assert fly.app("my-blog-pr-41") is not None
 
 

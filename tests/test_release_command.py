@@ -13,6 +13,7 @@ import secrets
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -195,3 +196,52 @@ def test_deploys_keep_the_editors_change_and_update_untouched_pages_from_changed
     }
     assert len(changed) == 1, changed
     assert after_third["pages"].keys() == before["pages"].keys()
+
+
+# The browser tests' editor: QA's release creates it from the secrets; production's refuses them.
+E2E_SECRETS = {"E2E_ADMIN_USER": "e2e-editor", "E2E_ADMIN_PASSWORD": secrets.token_urlsafe(24)}
+
+EDITOR_LOGS_IN = f"""
+import json
+import os
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+users = list(get_user_model().objects.values_list("username", "is_superuser"))
+host = os.environ["FLY_APP_NAME"] + ".fly.dev"
+client = Client(HTTP_HOST=host, HTTP_X_FORWARDED_PROTO="https")
+# The admin's login form, as the browser suite fills it in.
+password = {E2E_SECRETS["E2E_ADMIN_PASSWORD"]!r}
+client.post("/admin/login/", {{"username": "e2e-editor", "password": password, "next": "/admin/"}})
+logged_in = "_auth_user_id" in client.session
+admin = client.get("/admin/").status_code
+print(json.dumps({{"users": users, "logged_in": logged_in, "admin": admin}}))
+"""
+
+
+def fly_env(config: str) -> dict[str, str]:
+    """The [env] of a Fly config, as the release machine gets it."""
+    return {
+        key: str(value) for key, value in tomllib.loads((ROOT / config).read_text())["env"].items()
+    }
+
+
+def test_qas_release_creates_the_e2e_editor_and_productions_refuses_it(app, release_env):
+    qa_app = tomllib.loads((ROOT / "fly.qa.toml").read_text())["app"]
+    qa = release_env | fly_env("fly.qa.toml") | {"FLY_APP_NAME": qa_app} | E2E_SECRETS
+    assert qa["E2E_EDITOR_ALLOWED"] == "1"
+    output = release(app, qa)
+    assert "e2e-editor" in output
+    assert E2E_SECRETS["E2E_ADMIN_PASSWORD"] not in output
+    state = django(app, qa, EDITOR_LOGS_IN)
+    assert state == {"users": [["e2e-editor", True]], "logged_in": True, "admin": 200}
+
+    production = release_env | fly_env("fly.toml") | {"FLY_APP_NAME": "my-blog"} | E2E_SECRETS
+    assert "E2E_EDITOR_ALLOWED" not in production
+    result = subprocess.run(
+        ["scripts/release"], cwd=app, env=production, capture_output=True, text=True, timeout=600
+    )
+    assert result.returncode != 0
+    assert "refusing to create an end-to-end editor on my-blog" in result.stderr
+    assert "fly secrets unset E2E_ADMIN_USER E2E_ADMIN_PASSWORD" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -185,7 +185,9 @@ def deploying_steps(pipeline: dict, job_name: str) -> list[str]:
     found = []
     for step in pipeline["jobs"][job_name]["steps"]:
         for script, app in re.findall(
-            r"scripts/(fly-[\w-]+)(?:[^\n]*?--app \"\$(\w+)\")?", step.get("run", "")
+            # A backslash-newline continues the command on the next line.
+            r"scripts/(fly-[\w-]+)(?:[^\n]*?--app \"\$(\w+)\")?",
+            step.get("run", "").replace("\\\n", " "),
         ):
             found.append(f"{script} {app}".strip())
     return found
@@ -572,3 +574,56 @@ def test_the_pipeline_docs_page_describes_every_job_in_the_workflows_order(pipel
     text = (ROOT / "site" / "docs" / "pipeline" / "index.md").read_text()
     notes = text.split("## Notes on each job", 1)[1].split("\n## ", 1)[0]
     assert re.findall(r"\*\*([\w-]+)\*\*", notes) == list(pipeline["jobs"])
+
+
+@pytest.mark.parametrize(("name", "workflow"), all_workflows())
+def test_every_workflow_runs_its_steps_in_bash_with_pipefail(name, workflow):
+    # An explicit `shell: bash` runs `bash --noprofile --norc -eo pipefail {0}`; the implicit
+    # default is `bash -e {0}`, where `cmd | tee` hides a failure of cmd.
+    assert workflow.get("defaults", {}).get("run", {}).get("shell") == "bash", name
+    for job_name, step in steps(workflow):
+        assert step.get("shell", "bash") == "bash", f"{name} {job_name}: {step.get('name')}"
+
+
+# `echo "x=$(cmd)" >> "$GITHUB_OUTPUT"`: the echo's status is the line's status, so a failing cmd
+# leaves an empty output and a green step. A command substitution belongs in an assignment.
+SUBSTITUTION_IN_WRITE = re.compile(r"^(?!\s*(?:local\s+)?\w+=\$\().*\$\(.*>>?\s*\"?\$GITHUB_", re.M)
+
+
+@pytest.mark.parametrize(("name", "workflow"), all_workflows())
+def test_no_run_step_writes_a_command_substitution_to_a_github_file(name, workflow):
+    for job_name, step in steps(workflow):
+        # Folded (>-) scripts are one line by the time the shell reads them.
+        script = step.get("run", "")
+        assert not SUBSTITUTION_IN_WRITE.search(script), f"{name} {job_name}: {step.get('name')}"
+
+
+def test_no_script_writes_a_command_substitution_to_a_github_file():
+    for path in sorted((ROOT / "scripts").iterdir()):
+        if path.is_file() and path.read_bytes()[:2] == b"#!":
+            text = path.read_text()
+            assert not SUBSTITUTION_IN_WRITE.search(text), path.name
+
+
+def test_every_upload_keeps_its_artifact_for_a_stated_time(pipeline, preview):
+    for workflow in (pipeline, preview):
+        for job_name, step in steps(workflow):
+            if step.get("uses", "").startswith("actions/upload-artifact@"):
+                assert 1 <= int(step["with"]["retention-days"]) <= 30, job_name
+    # The image only carries bytes from build to the deploying jobs of the same run.
+    assert step_using(pipeline, "build", "actions/upload-artifact@")["with"]["retention-days"] == 1
+
+
+def test_the_e2e_summary_links_the_recordings(pipeline):
+    upload = step_using(pipeline, "e2e", "actions/upload-artifact@")
+    assert upload["id"] == "results"
+    assert int(upload["with"]["retention-days"]) >= 7
+    summary = [
+        step
+        for step in pipeline["jobs"]["e2e"]["steps"]
+        if "GITHUB_STEP_SUMMARY" in step.get("run", "")
+    ]
+    assert len(summary) == 1
+    assert summary[0]["if"].startswith("always()")
+    assert summary[0]["env"]["ARTIFACT_URL"] == "${{ steps.results.outputs.artifact-url }}"
+    assert "$ARTIFACT_URL" in summary[0]["run"]

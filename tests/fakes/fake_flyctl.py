@@ -47,9 +47,10 @@ Behaviours reproduced (each from flyctl's source, named in flyctl_shapes.json):
       state"), needs a complete release, needs --yes when not interactive.
     - `deploy --image` resolves the image for the target app with the caller's token; it runs the
       release command first (a failure aborts before any machine changes); on an app without
-      machines it launches one (two without --ha=false); it updates stopped and suspended
-      machines and leaves them stopped, starts failed ones, and waits for each started machine's
-      checks, stopping at the first that fails and keeping what it updated (no roll back).
+      machines it launches one (two without --ha=false); it updates every machine, and leaves
+      stopped, suspended and standby ones stopped (SkipLaunch), starts failed ones, and waits
+      for each started machine's checks, stopping at the first that fails and keeping what it
+      updated (no roll back).
     - a freshly started machine lists no checks for a moment; checks of an unhealthy image stay
       critical.
     - tokens: an org token acts on every app of its organisation, a deploy token on its own app.
@@ -63,6 +64,8 @@ import hashlib
 import json
 import os
 import re
+import shutil
+import subprocess
 import sys
 import tomllib
 from pathlib import Path
@@ -207,7 +210,7 @@ class World:
         """The token in FLY_API_TOKEN, or None for a caller with every right (a logged-in user)."""
         value = os.environ.get("FLY_API_TOKEN") or os.environ.get("FLY_ACCESS_TOKEN")
         for token in self.data["tokens"]:
-            if value and token["value"] == value:
+            if value and docker_credential(token["value"]) == docker_credential(value):
                 return token
         if value and self.data.get("strict_tokens"):
             raise FlyError("You must be authenticated to view this. (the token is not valid)")
@@ -389,20 +392,69 @@ def command_version(world, words, flags, out):
     out.append(f"flyctl v{VERSION} linux/amd64 Commit: fake BuildDate: 2026-08-20T00:00:00Z")
 
 
+def docker_config_path() -> Path:
+    return Path(os.environ.get("HOME", "/nonexistent")) / ".docker" / "config.json"
+
+
+def write_registry_auth(host: str, auth: str) -> None:
+    """auths[host].auth in ~/.docker/config.json, other entries and fields kept, mode 0600."""
+    path = docker_config_path()
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    current = json.loads(path.read_text()) if path.exists() and path.read_text().strip() else {}
+    current.setdefault("auths", {}).setdefault(host, {})["auth"] = auth
+    path.write_text(json.dumps(current))
+    path.chmod(0o600)
+
+
+def docker_login(argv: list[str], password: str) -> int:
+    """What `docker login --username=U --password-stdin HOST` leaves without a credential store:
+    auths[HOST].auth = base64("U:password") in ~/.docker/config.json."""
+    users = [word.removeprefix("--username=") for word in argv if word.startswith("--username=")]
+    hosts = [word for word in argv[1:] if not word.startswith("-")]
+    if argv[:1] != ["login"] or "--password-stdin" not in argv or not users or len(hosts) != 1:
+        print(f"fake docker: only `login --username=U --password-stdin HOST`, not {argv}")
+        return 1
+    if not password.strip():
+        print("Error: Cannot perform an interactive login from a non TTY device")
+        return 1
+    write_registry_auth(hosts[0], base64.b64encode(f"{users[0]}:{password}".encode()).decode())
+    print("Login Succeeded")
+    return 0
+
+
+def docker_credential(token: str) -> str:
+    """The token as flyctl hands it to Docker (fly-go Tokens.Docker): without its scheme."""
+    return ",".join(part.strip().removeprefix("FlyV1 ") for part in token.split(","))
+
+
 def command_auth(world, words, flags, out):
     action = words[1] if len(words) > 1 else ""
     if action == "docker":
-        # What flyctl does when no docker binary is on PATH: write the credential itself.
+        # flyctl internal/command/auth/docker.go: with a docker CLI on PATH it runs
+        # `docker login --username=x --password-stdin registry.fly.io` with the token on standard
+        # input; without one it writes ~/.docker/config.json itself (base64url of x:<token>).
         token = os.environ.get("FLY_API_TOKEN") or os.environ.get("FLY_ACCESS_TOKEN") or ""
-        config_dir = Path(os.environ.get("HOME", "/nonexistent")) / ".docker"
-        config_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        path = config_dir / "config.json"
-        current = json.loads(path.read_text()) if path.exists() else {}
-        auth = base64.urlsafe_b64encode(f"x:{token}".encode()).decode()
-        current.setdefault("auths", {})["registry.fly.io"] = {"auth": auth}
-        path.write_text(json.dumps(current))
-        path.chmod(0o600)
-        out.append("Authentication successful. You can now tag and push images to registry.fly.io")
+        if not token and not world.data.get("logged_in"):
+            raise FlyError("no access token available. Please login with 'flyctl auth login'")
+        credential = docker_credential(token or "fake-user-token")
+        docker = shutil.which("docker")
+        if docker:
+            login = subprocess.run(
+                [docker, "login", "--username=x", "--password-stdin", "registry.fly.io"],
+                input=credential,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            if login.returncode != 0:
+                output = login.stdout + login.stderr
+                raise FlyError(f"failed authenticating with registry.fly.io: {output}")
+        else:
+            auth = base64.urlsafe_b64encode(f"x:{credential}".encode()).decode()
+            write_registry_auth("registry.fly.io", auth)
+        out.append("Authentication successful. Credential expiration: unknown.")
+        out.append("")
+        out.append("You can now tag and push images to registry.fly.io/{your-app}")
     elif action in {"whoami", "token"}:
         out.append("ci@example.invalid")
     else:
@@ -626,13 +678,14 @@ def command_deploy(world, words, flags, out, out_err):
         for _ in range(2 if flags.get("ha", True) else 1):
             app["machines"].append({"id": new_machine_id(app), "region": "fra", "state": "created"})
     for machine in app["machines"]:
-        if machine.get("standby"):
-            continue
         was = machine.get("state", "started")
         machine["image"], machine["digest"], machine["config_checks"] = image, digest, checks
         machine.pop("healthy", None)  # the new image's health from now on
-        if was in {"stopped", "suspended"}:
-            # Fly updates a stopped machine's image and config but does not boot it.
+        running = was in {"started", "starting", "failed"}
+        if was in {"stopped", "suspended"} or (machine.get("standby") and not running):
+            # Every machine of the group is updated; a stopped or suspended one, and a standby
+            # that is not running, gets the new image and config with SkipLaunch: it is not
+            # booted (flyctl's shouldSkipLaunch).
             out.append(f"Updated machine {machine['id']} [{was}]")
             continue
         machine["state"] = "started"

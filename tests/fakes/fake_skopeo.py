@@ -26,7 +26,9 @@ def registry_token() -> str:
         auth = json.loads(path.read_text())["auths"]["registry.fly.io"]["auth"]
     except (OSError, KeyError, ValueError):
         raise FlyError("authentication required (no credential for registry.fly.io)") from None
-    return base64.urlsafe_b64decode(auth).decode().partition(":")[2]
+    # docker login writes standard base64, flyctl's own fallback base64url: read either.
+    auth = auth.replace("-", "+").replace("_", "/")
+    return base64.b64decode(auth + "=" * (-len(auth) % 4)).decode().partition(":")[2]
 
 
 def repository(reference: str) -> tuple[str, str]:

@@ -25,6 +25,11 @@ def rehearsal_state() -> dict:
 
 
 def docker(argv: list[str]) -> int:
+    if argv[:1] == ["login"]:  # flyctl auth docker on a runner, which has a docker CLI
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from fake_flyctl import docker_login
+
+        return docker_login(argv, sys.stdin.read())
     if argv[:2] == ["run", "--rm"]:
         if os.environ.get("GITHUB_SHA") in rehearsal_state().get("unit_tests_fail", []):
             print("FAILED tests/test_pages.py::test_home_page (the commit's own unit tests)")
