@@ -1,8 +1,6 @@
 """scripts/bench: its verdicts on the issue's targets, its flag on loaded rounds and its chart
 (the measuring itself is what `make bench` is for)."""
 
-import importlib.machinery
-import importlib.util
 import re
 import subprocess
 import sys
@@ -16,10 +14,12 @@ SCRIPT = ROOT / "scripts" / "bench"
 
 @pytest.fixture(scope="module")
 def bench():
-    loader = importlib.machinery.SourceFileLoader("bench", str(SCRIPT))
-    spec = importlib.util.spec_from_loader("bench", loader)
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
+    """scripts/lib/bench.py, imported as scripts/bench and scripts/soak import it."""
+    sys.path.insert(0, str(ROOT / "scripts" / "lib"))
+    try:
+        import bench as module
+    finally:
+        sys.path.remove(str(ROOT / "scripts" / "lib"))
     return module
 
 
