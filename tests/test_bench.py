@@ -57,7 +57,7 @@ def results(bench, rounds, first_queries=4):
 def a_round(bench, number, ours, peer, nginx_rps=4000.0, foreign=0.0):
     this = bench.Round(number=number, order=["a"], load_before=(0.1, 0.1, 0.1))
     this.systems = {
-        "flight-log (sync)": ours,
+        "this site (sync)": ours,
         "bakerydemo": peer,
         "nginx": {"rps": nginx_rps},
     }
@@ -141,7 +141,7 @@ def test_the_chart_is_a_themed_drawing_without_script(bench):
     assert "<title" in svg
     assert "<script" not in svg.lower()
     assert not re.search(r"\son\w+=", svg)
-    for name in ("flight-log (sync)", "bakerydemo", *bench.PAGE_TYPES):
+    for name in ("this site (sync)", "bakerydemo", *bench.PAGE_TYPES):
         assert f">{name}<" in svg
     assert ">2200 req/s<" in svg
     assert ">6.0 ms<" in svg

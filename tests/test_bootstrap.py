@@ -380,6 +380,8 @@ def test_sqlite_gets_a_volume_per_app_and_migrates_at_start_up(fly, checkout):
     for config in (production, qa):
         del config["app"]
         del config["http_service"]["min_machines_running"]
+        # Production suspends idle machines, QA (a new image every run) stops them.
+        del config["http_service"]["auto_stop_machines"]
     del qa["env"]["E2E_EDITOR_ALLOWED"]
     assert production == qa
     again = run(checkout, *arguments, "--yes", env=environment_for(fly))

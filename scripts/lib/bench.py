@@ -9,8 +9,8 @@ production does: config/gunicorn.conf.py, two sync workers, the page cache on. T
 --rounds rounds, it runs every system it compares one after the other, in a different order
 each round, so a burst of load from elsewhere lands on all of them instead of on one:
 
-  flight-log (sync)     the site as shipped
-  flight-log (gthread)  the same with gunicorn's threaded workers, which keep connections open
+  this site (sync)     the site as shipped
+  this site (gthread)  the same with gunicorn's threaded workers, which keep connections open
   nginx                 a static file, if nginx is installed (apt-get install nginx)
   bakerydemo            with --peer PATH: Wagtail's demo site from a checkout at PATH, served by
                         gunicorn with two sync workers on its production settings and SQLite.
@@ -19,7 +19,7 @@ each round, so a burst of load from elsewhere lands on all of them instead of on
 
 Each system, each round: seconds from starting its server to the first 200 on a post (a cold
 start); requests/s and CPU per request for each page type with wrk (cached pages, as readers get
-them); for flight-log, every page type again as a real page-cache miss (each request a new
+them); for this site, every page type again as a real page-cache miss (each request a new
 `?page=N`, so it is rendered, compressed and stored, as a first reader's is); and the PSS of the
 master and its workers together after at least 5,000 requests. SQL queries of the first request
 a fresh worker serves are counted once per page type, in a fresh process each.
@@ -489,7 +489,7 @@ def verdict(ok: bool | None) -> str:
 def targets(results: dict) -> list[tuple[str, str, str, str]]:
     """(figure, measured, target, met?) for each line of issue #15's table."""
     rounds: list[Round] = results["rounds"]
-    ours, peer = "flight-log (sync)", "bakerydemo"
+    ours, peer = "this site (sync)", "bakerydemo"
     has_peer = any(peer in this.systems for this in rounds)
     lines = []
 
@@ -599,9 +599,9 @@ def print_report(results: dict, options) -> None:
     if nginx:
         print(f"  nginx, the stylesheet (Connection: close): {describe(nginx, ' req/s', 0)}")
 
-    print("\nworker classes (flight-log, same settings otherwise):")
+    print("\nworker classes (this site, same settings otherwise):")
     for name in systems:
-        if not name.startswith("flight-log"):
+        if not name.startswith("this site"):
             continue
         cached = across(rounds, name, lambda f: f["cached"]["post"]["rps"])
         static = across(rounds, name, lambda f: f["cached"]["static file"]["rps"])
@@ -618,7 +618,7 @@ def print_report(results: dict, options) -> None:
         )
 
     print("\nSQL queries of a fresh worker's first / second request per page type:")
-    print("  flight-log: " + ", ".join(
+    print("  this site: " + ", ".join(
         f"{name} {counts[0]}/{counts[1]}" for name, counts in results["queries"].items()
     ))  # fmt: skip
     if results.get("peer_queries"):
@@ -647,7 +647,7 @@ def chart_svg(results: dict) -> str:
     """Requests/s (cached) and CPU ms per request (on a miss; bakerydemo has no page cache, so its
     every request is one) per page type, as horizontal bars in two panels."""
     rounds: list[Round] = results["rounds"]
-    ours, gthread, peer = "flight-log (sync)", "flight-log (gthread)", "bakerydemo"
+    ours, gthread, peer = "this site (sync)", "this site (gthread)", "bakerydemo"
     series = [(ours, "a"), (gthread, "b"), (peer, "c")]
     present = [(name, css) for name, css in series if any(name in r.systems for r in rounds)]
 
@@ -884,9 +884,9 @@ def main() -> int:
 
         measured = {**pages, "static file": static}
         systems = [
-            System("flight-log (sync)", command, ROOT, env, measured, has_page_cache=True),
+            System("this site (sync)", command, ROOT, env, measured, has_page_cache=True),
             System(
-                "flight-log (gthread)",
+                "this site (gthread)",
                 [*command, "--worker-class", "gthread", "--threads", str(options.threads)],
                 ROOT,
                 env,

@@ -13,6 +13,7 @@ import pytest
 
 from tests import multi_region, server
 from tests.e2e.conftest import Target
+from tests.e2e.helpers import video_recording_problem
 from tests.e2e.test_editor import (  # noqa: F401 (the journey's fixtures, for the journey below)
     admin,
     editor,
@@ -64,10 +65,13 @@ def base_url(target):
 
 
 @pytest.fixture(scope="module")
-def browser_context_args(pytestconfig, _pw_artifacts_folder, base_url):
+def browser_context_args(pytestconfig, _pw_artifacts_folder, base_url, browser):
     args = {"base_url": base_url, "locale": "en-GB"}
     if pytestconfig.getoption("--video") in ("on", "retain-on-failure"):
-        args["record_video_dir"] = _pw_artifacts_folder.name
+        video = {"record_video_dir": _pw_artifacts_folder.name}
+        # As the suite's own contexts (tests/e2e/conftest.py): no video where it cannot record.
+        if not video_recording_problem(lambda: browser.new_context(**video)):
+            args.update(video)
     return args
 
 
