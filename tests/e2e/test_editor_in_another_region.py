@@ -77,7 +77,8 @@ def browser_context_args(pytestconfig, _pw_artifacts_folder, base_url, browser):
 
 @pytest.mark.xfail(
     reason="open (#16): in .ci/run the journey above passed but its admin requests never went "
-    "through the proxy (the journey's own base_url won), so sjc-to-fra is not yet shown in a browser",
+    "through the proxy (the journey's own base_url won), so sjc-to-fra is not yet shown in a "
+    "browser",
     strict=False,
 )
 def test_the_admin_was_served_by_fra_through_sjc(regions):
