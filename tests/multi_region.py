@@ -25,7 +25,13 @@ from types import SimpleNamespace
 from tests import server
 from tests.fly_proxy import FlyProxy, Machine
 from tests.pg_cluster import Cluster
-from tests.replicated_site import EDITOR, Editor, request, running_site, site_env
+from tests.replicated_site import (
+    Editor,
+    release_with_editor,
+    request,
+    running_site,
+    site_env,
+)
 from tests.server import ROOT
 
 PRIMARY_REGION = "fra"
@@ -140,29 +146,6 @@ def machine_env(work: Path, static_root: Path, region: str, **extra: str) -> dic
     )
 
 
-def prepare(env: dict[str, str]) -> None:
-    """What a deploy's release step does on the primary, plus an editor's account."""
-    result = subprocess.run(
-        [str(ROOT / "scripts" / "release")],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"scripts/release failed:\n{result.stdout}{result.stderr}")
-    server.manage(
-        dict(env, DJANGO_SUPERUSER_PASSWORD=EDITOR[1]),
-        "createsuperuser",
-        "--noinput",
-        "--username",
-        EDITOR[0],
-        "--email",
-        "editor@example.com",
-    )
-
-
 @contextlib.contextmanager
 def rehearsal(
     static_root: Path,
@@ -184,7 +167,7 @@ def rehearsal(
             work, static_root, "fra", DATABASE_URL=database_url(primary.url, "fra"), **machine_extra
         )
         say("migrating and importing the content on the primary (scripts/release)")
-        prepare(fra_env)
+        release_with_editor(fra_env)
         say("making a streaming replica of it (scripts/pg-replica create)")
         replica_port = server.free_port()
         replica_tool(

@@ -81,7 +81,11 @@ def site_env(data_dir: Path, static_root: Path, **extra: str) -> dict[str, str]:
 
 def prepare_database(data_dir: Path) -> None:
     """Migrate, import the shipped content and add an editor: what a live site's volume holds."""
-    env = server.production_env(data_dir, PYTHON=sys.executable)
+    release_with_editor(server.production_env(data_dir, PYTHON=sys.executable))
+
+
+def release_with_editor(env: dict[str, str]) -> None:
+    """What a deploy's release step does (scripts/release), plus the editor's account."""
     result = subprocess.run(
         [str(ROOT / "scripts" / "release")],
         cwd=ROOT,
