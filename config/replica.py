@@ -3,7 +3,9 @@
 Settings add the `replica` database (DATABASE_REPLICA_URL) and this router only on a machine
 outside PRIMARY_REGION. There every read goes to the replica, and so does every write, which the
 replica refuses: such a write is replayed in the primary region (config/replay.py), so a write
-never reaches the primary from another region.
+never reaches the primary from another region while the replica answers. (Requests that can
+write are replayed before they touch a database; what is left are the rare writes of a reader's
+page, such as a first image rendition.)
 
 One database per request. The page cache records the content generation (blog.changes) before a
 page is rendered and stores the page under it; a page rendered from older data than the
@@ -12,9 +14,9 @@ reads from is chosen at its first read and kept until the request ends (OneDatab
 Django's request_finished); the generation and the page then come from the same database, and a
 streaming replica only moves forward.
 
-When the replica does not answer, reads go to the primary for RETRY_SECONDS before the replica is
-tried again (DATABASE_REPLICA_FALLBACK, on by default); with the fallback off they fail, and
-readers get the cached pages and the 503 page for the rest.
+When the replica does not answer, reads (and those rare writes) go to the primary for
+RETRY_SECONDS before the replica is tried again (DATABASE_REPLICA_FALLBACK, on by default); with
+the fallback off they fail, and readers get the cached pages and the 503 page for the rest.
 """
 
 import logging
@@ -132,8 +134,11 @@ class ReplicaRouter:
         return reading.alias()
 
     def db_for_write(self, model, **hints):
-        # The replica refuses it, and the request is replayed in the primary region.
-        return REPLICA
+        # Where this request reads. The replica refuses a write, and the request is replayed in
+        # the primary region. While reads fall back to the primary, so do writes: Django reads
+        # through the write database too (get_or_create, select_for_update), and a dead
+        # replica would otherwise fail a reader's page that the primary can serve.
+        return reading.alias()
 
     def allow_relation(self, obj1, obj2, **hints):
         return True

@@ -164,6 +164,24 @@ def test_footer_says_nothing_off_fly(client, settings):
     assert b"served from" not in client.get("/").content
 
 
+def test_outside_the_primary_region_a_page_shows_default_settings_without_writing_them(
+    client, settings
+):
+    """There the database is a read-only replica: creating the settings row on a reader's page
+    would fail and send the page to the primary region. The defaults stand in; the primary
+    region's first page makes the row."""
+    from blog.models import SiteSettings
+
+    SiteSettings.objects.all().delete()
+    settings.FLY_REGION, settings.PRIMARY_REGION = "sjc", "fra"
+    html = text_of(client.get("/blog/"))
+    assert f"<title>Write-up · {settings.WAGTAIL_SITE_NAME}</title>" in html
+    assert not SiteSettings.objects.exists()
+    settings.FLY_REGION = "fra"
+    client.get("/blog/?page=1")
+    assert SiteSettings.objects.count() == 1
+
+
 def test_site_settings_name_tagline_footer_and_social_links_appear(client):
     from blog.models import SiteSettings
 

@@ -116,9 +116,17 @@ def test_without_a_replica_everything_reads_the_primary(settings):
     assert replica.ReadDatabase().alias() == "default"
 
 
-def test_writes_go_to_the_replica_which_refuses_them_and_migrations_to_the_primary():
+def test_writes_go_where_the_request_reads_and_migrations_to_the_primary(with_replica, monkeypatch):
+    """To the replica, which refuses them (and the request is replayed); to the primary while
+    reads fall back to it, since Django reads through the write database too (get_or_create):
+    a dead replica there would fail a page the primary can serve."""
+    monkeypatch.setattr(replica, "reading", replica.ReadDatabase())
     router = replica.ReplicaRouter()
     assert router.db_for_write(None) == "replica"
+    replica.reading.release()
+    with_replica["problem"] = "OperationalError connection refused"
+    assert router.db_for_write(None) == "default"
+    assert router.db_for_read(None) == "default"
     assert router.allow_migrate("default", "blog")
     assert not router.allow_migrate("replica", "blog")
 

@@ -10,6 +10,7 @@ from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 from wagtail.fields import StreamField
 
 from blog import site_data
+from config.replay import primary_region_elsewhere
 
 
 def default_site_name() -> str:
@@ -58,8 +59,18 @@ class SiteSettings(BaseSiteSetting):
     def for_site(cls, site):
         """Wagtail's, kept per process between changes (blog.site_data): every page shows it."""
         if site is None or not site_data.ProcessMemo.usable():
-            return super().for_site(site)
+            return cls._stored_or_default(site)
         found = site_data.memo.get(
-            ("site-settings", cls, site.pk), lambda: super(SiteSettings, cls).for_site(site)
+            ("site-settings", cls, site.pk), lambda: cls._stored_or_default(site)
         )
         return copy.copy(found)
+
+    @classmethod
+    def _stored_or_default(cls, site):
+        """Wagtail's for_site creates the row the first time a site is shown. Outside the primary
+        region pages are read from a read-only replica (config/replica.py), where that write
+        would fail and send a reader's page to the primary; there the defaults stand in, unsaved,
+        until the primary (an editor, or its own first page) has made the row."""
+        if site is not None and primary_region_elsewhere():
+            return cls.base_queryset().filter(site=site).first() or cls(site=site)
+        return super().for_site(site)
