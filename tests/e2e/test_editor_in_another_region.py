@@ -75,14 +75,12 @@ def browser_context_args(pytestconfig, _pw_artifacts_folder, base_url, browser):
     return args
 
 
-@pytest.mark.xfail(
-    reason="open (#16): in .ci/run the journey above passed but its admin requests never went "
-    "through the proxy (the journey's own base_url won), so sjc-to-fra is not yet shown in a "
-    "browser",
-    strict=False,
-)
-def test_the_admin_was_served_by_fra_through_sjc(regions):
-    """Runs after the journey: every admin request reached sjc first and fra served it."""
+def test_the_admin_was_served_by_fra_through_sjc(regions, browser_name):
+    """Runs after the journey: every admin request reached sjc first and fra served it.
+
+    `browser_name` (pytest-playwright's parameter) keeps this next to the journey: pytest
+    groups the tests of one browser together, and a test without it would run after every
+    other module, on a second rehearsal that has seen no admin request."""
     admin_hops = [hop for hop in regions.proxy.hops if hop[3].startswith("/admin/")]
     assert admin_hops, "the journey made no admin request"
     assert {hop[0] for hop in admin_hops} == {"sjc"}
