@@ -8,8 +8,10 @@ Fly's docs describe; the reader gets the second machine's answer. A request body
 cannot be replayed (Fly's documented limit), and a region with no machine is an error, as on Fly.
 Like Fly's proxy it terminates TLS: machines get `X-Forwarded-Proto: https` and `Fly-Region`.
 
-Every forwarded request is recorded in `hops`: (edge region, machine region, method, path,
-status), so a test can see where each request was served.
+Regions can be made far apart (`one_way_ms`): a request sent from one region's edge to a machine
+in another waits that long on the way there and again on the way back, as the replay of a write
+from sjc to fra crosses an ocean on Fly. Every forwarded request is recorded in `hops`: (edge
+region, machine region, method, path, status), so a test can see where each request was served.
 """
 
 from __future__ import annotations
@@ -54,8 +56,11 @@ def replay_regions(header: str) -> list[str]:
 class FlyProxy:
     """Edge listeners for each region that has a machine; `edge(region)` is its base URL."""
 
-    def __init__(self, machines: list[Machine]):
+    def __init__(self, machines: list[Machine], one_way_ms=None):
         self.machines = machines
+        # One-way delay between an edge region and a machine's region (tests/latency.py):
+        # a function of the two region codes, in milliseconds; none by default.
+        self.one_way_ms = one_way_ms or (lambda edge, region: 0)
         self.hops: list[tuple[str, str, str, str, int]] = []
         self._servers: dict[str, http.server.ThreadingHTTPServer] = {}
         self._lock = threading.Lock()
@@ -99,7 +104,7 @@ class FlyProxy:
             if n.lower() not in {"fly-replay-src", "fly-region", "x-forwarded-proto"}
         ]
         sent += [("X-Forwarded-Proto", "https"), ("Fly-Region", edge_region)]
-        answer = self._send(machine, method, path, sent, body)
+        answer = self._send(machine, method, path, sent, body, self._distance(edge_region, machine))
         self._record(edge_region, machine.region, method, path, answer[0])
         replay = next((v for n, v in answer[1] if n.lower() == "fly-replay"), None)
         if replay is None:
@@ -113,7 +118,10 @@ class FlyProxy:
             return _error(502, f"fly-replay: no machine in {replay}")
         micros = time.time_ns() // 1000
         source = f"instance={machine.machine_id};region={machine.region};t={micros}"
-        answer = self._send(target, method, path, [*sent, ("fly-replay-src", source)], body)
+        replayed = [*sent, ("fly-replay-src", source)]
+        answer = self._send(
+            target, method, path, replayed, body, self._distance(edge_region, target)
+        )
         self._record(edge_region, target.region, method, path, answer[0])
         # A replayed request is not replayed again: Fly's proxy passes a second header on.
         return answer
@@ -122,8 +130,19 @@ class FlyProxy:
         with self._lock:
             self.hops.append((edge, region, method, path, status))
 
+    def _distance(self, edge_region: str, machine: Machine) -> float:
+        """Seconds each way between the edge and the machine."""
+        return (
+            0.0
+            if edge_region == machine.region
+            else self.one_way_ms(edge_region, machine.region) / 1000
+        )
+
     @staticmethod
-    def _send(machine: Machine, method: str, path: str, headers, body: bytes):
+    def _send(machine: Machine, method: str, path: str, headers, body: bytes, one_way: float = 0.0):
+        """The machine's answer, `one_way` seconds there and as many back."""
+        if one_way:
+            time.sleep(one_way)
         parts = urlsplit(machine.url)
         connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
         try:
@@ -135,9 +154,12 @@ class FlyProxy:
                 connection.putheader("Content-Length", str(len(body)))
             connection.endheaders(body or None)
             response = connection.getresponse()
-            return response.status, response.getheaders(), response.read()
+            answer = response.status, response.getheaders(), response.read()
         finally:
             connection.close()
+        if one_way:
+            time.sleep(one_way)
+        return answer
 
     def _handler(self, edge_region: str):
         proxy = self

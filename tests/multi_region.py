@@ -24,6 +24,7 @@ from types import SimpleNamespace
 
 from tests import server
 from tests.fly_proxy import FlyProxy, Machine
+from tests.latency import DelayedLink
 from tests.pg_cluster import Cluster
 from tests.replicated_site import (
     Editor,
@@ -153,15 +154,22 @@ def rehearsal(
     edge_ports: dict[str, int] | None = None,
     apply_delay_ms: int = APPLY_DELAY_MS,
     say=lambda text: None,
+    distance_ms: float = 0,
     **machine_extra: str,
 ):
     """Primary, replica, the three machines and the proxy, until the block ends; `machine_extra`
-    goes into every machine's environment."""
+    goes into every machine's environment.
+
+    `distance_ms` puts fra that far (one way) from sjc and lax, which are close to each other
+    (tests/latency.py): the proxy's hops between them wait, and so does every byte between the
+    sjc and lax machines and the primary database, which is in fra (the replica is beside them).
+    """
     say("starting a PostgreSQL primary")
     primary = Cluster()
     primary.start()
     replica_dir = Path(tempfile.mkdtemp(prefix="flightlog-replica-"))
     replica_dir.rmdir()
+    far_link = None
     try:
         fra_env = machine_env(
             work, static_root, "fra", DATABASE_URL=database_url(primary.url, "fra"), **machine_extra
@@ -182,12 +190,17 @@ def rehearsal(
             str(apply_delay_ms),
         )
         replica_url = primary.url.replace(f":{primary.port}/", f":{replica_port}/")
+        # What sjc and lax reach the primary through: across the distance, or directly.
+        far_primary_url = primary.url
+        if distance_ms:
+            far_link = DelayedLink(primary.port, distance_ms).start()
+            far_primary_url = primary.url.replace(f":{primary.port}/", f":{far_link.port}/")
         outside = {
             region: machine_env(
                 work,
                 static_root,
                 region,
-                DATABASE_URL=database_url(primary.url, region),
+                DATABASE_URL=database_url(far_primary_url, region),
                 DATABASE_REPLICA_URL=database_url(replica_url, region),
                 **({"DATABASE_REPLICA_FALLBACK": "0"} if region == "lax" else {}),
                 **machine_extra,
@@ -207,11 +220,14 @@ def rehearsal(
                 [
                     Machine(region, site.url, MACHINE_IDS[region])
                     for region, site in machines.items()
-                ]
+                ],
+                one_way_ms=lambda a, b: distance_ms if PRIMARY_REGION in (a, b) else 0,
             )
             with proxy.start(edge_ports):
                 yield Rehearsal(primary, replica_url, replica_dir, machines, proxy, fra_env)
     finally:
+        if far_link is not None:
+            far_link.close()
         with contextlib.suppress(RuntimeError):
             replica_tool("remove", "--dir", str(replica_dir))
         primary.remove()
