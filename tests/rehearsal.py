@@ -35,7 +35,7 @@ from tests.fakes.shapes import record
 ROOT = Path(__file__).resolve().parent.parent
 FAKES = ROOT / "tests" / "fakes"
 # What a workflow's steps read from the checkout.
-CHECKOUT_PARTS = ["scripts", "fly.toml", "fly.qa.toml", ".github"]
+CHECKOUT_PARTS = ["scripts", "fly.toml", "fly.qa.toml", ".github", "site", "blog/content/dates.py"]
 STEP_TIMEOUT = 120
 
 

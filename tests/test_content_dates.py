@@ -8,13 +8,14 @@ import io
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 from wagtail.models import Page
 
-from blog.content.importer import last_commit_times
+from blog.content.dates import RECORD_NAME, last_commit_times, write_record
 from blog.models import BlogPage, DocPage
 
 pytestmark = pytest.mark.django_db
@@ -122,3 +123,98 @@ def test_the_page_is_published_only_once(repository):
     load(repository / "site")
     page = docs_page("scaling")
     assert Page.objects.get(pk=page.pk).revisions.count() == 1
+
+
+# --- Where git is not: the image, whose build records the dates first -------------------------
+
+
+def image_copy(repository: Path, tmp_path: Path) -> Path:
+    """site/ as the image holds it: the files and the build's record, no repository."""
+    copy = tmp_path / "image" / "site"
+    shutil.copytree(repository / "site", copy)
+    return copy
+
+
+def test_the_builds_record_dates_pages_where_there_is_no_git(repository, tmp_path):
+    scaling = repository / "site" / "docs" / "operations" / "03-scaling.md"
+    scaling.write_text(scaling.read_text() + "\nNot committed yet.\n")
+    assert write_record(repository / "site") > 10
+    site = image_copy(repository, tmp_path)
+    before = datetime.datetime.now(datetime.UTC)
+
+    load(site)
+
+    assert docs_page("logs").last_published_at == COMMITTED
+    # Changed after its last commit: git cannot date it, so the import does.
+    assert docs_page("scaling").last_published_at >= before
+
+
+def test_git_wins_over_a_record_left_from_an_earlier_build(repository):
+    (repository / "site" / RECORD_NAME).write_text(
+        '{"docs/operations/01-logs.md": "2020-01-01T00:00:00+00:00"}'
+    )
+    git(repository, "status")  # the record is not committed, and git still answers
+
+    load(repository / "site")
+
+    assert docs_page("logs").last_published_at == COMMITTED
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        "not json",
+        '["a list"]',
+        '{"docs/operations/01-logs.md": "yesterday"}',
+        '{"docs/operations/01-logs.md": "2020-01-01T00:00:00"}',
+        '{"../site/docs/operations/01-logs.md": "2020-01-01T00:00:00+00:00"}',
+    ],
+)
+def test_a_record_that_cannot_be_read_leaves_the_import_time(tmp_path, record):
+    site = tmp_path / "site"
+    shutil.copytree(SITE, site, ignore=shutil.ignore_patterns(".*"))
+    (site / RECORD_NAME).write_text(record)
+    before = datetime.datetime.now(datetime.UTC)
+
+    load(site)
+
+    assert docs_page("logs").last_published_at >= before
+
+
+def test_a_shallow_clone_records_nothing_and_removes_an_old_record(repository, tmp_path):
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", "--depth", "1", f"file://{repository}", str(clone))
+    (clone / "site" / RECORD_NAME).write_text("{}")
+    result = subprocess.run(
+        [sys.executable, "blog/content/dates.py", str(clone / "site")],
+        cwd=SITE.parent,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0
+    assert "shallow clone: fetch the whole history" in result.stdout
+    assert not (clone / "site" / RECORD_NAME).exists()
+
+
+def test_the_record_is_written_by_a_plain_python_with_a_clear_answer_for_a_wrong_folder(
+    repository, tmp_path
+):
+    def run(*args: str):
+        return subprocess.run(
+            [sys.executable, "-I", "blog/content/dates.py", *args],
+            cwd=SITE.parent,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    # -I: no site-packages, as on a build machine before anything is installed.
+    written = run(str(repository / "site"))
+    assert written.returncode == 0
+    assert "files' last commits recorded in" in written.stdout
+    assert last_commit_times(image_copy(repository, tmp_path))
+    missing = run(str(tmp_path / "nowhere"))
+    assert missing.returncode == 2
+    assert "is not a folder" in missing.stderr
+    assert "Traceback" not in missing.stderr

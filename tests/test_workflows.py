@@ -180,6 +180,24 @@ def test_build_writes_the_production_image_once_as_an_artifact_named_by_digest(p
     assert builds == ["unit-test", "build"]
 
 
+@pytest.mark.parametrize(
+    ("workflow_name", "job_name"), [("pipeline.yml", "build"), ("preview.yml", "up")]
+)
+def test_every_production_build_dates_the_content_from_the_whole_history(workflow_name, job_name):
+    """The image has no git; the pages' "Last updated" dates go in as a file written from a
+    checkout with every commit (a shallow one would date every file by the last)."""
+    workflow = load(workflow_name)
+    job_steps = workflow["jobs"][job_name]["steps"]
+    checkout = step_using(workflow, job_name, "actions/checkout@")
+    assert checkout["with"]["fetch-depth"] == 0
+    runs = [step.get("run", "") for step in job_steps]
+    record = next(i for i, run in enumerate(runs) if "blog/content/dates.py site" in run)
+    build = next(
+        i for i, step in enumerate(job_steps) if "build-push-action" in step.get("uses", "")
+    )
+    assert job_steps.index(checkout) < record < build
+
+
 def deploying_steps(pipeline: dict, job_name: str) -> list[str]:
     """The scripts a job runs, in order, with the app they act on."""
     found = []

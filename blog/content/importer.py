@@ -13,8 +13,6 @@ Each file is written in its own transaction, so a file that fails leaves its pag
 import datetime
 import hashlib
 import io
-import shutil
-import subprocess
 from collections import defaultdict
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -28,6 +26,7 @@ from wagtail.images import get_image_model
 from wagtail.models import Page
 
 from blog.content import frontmatter
+from blog.content.dates import last_commit_times
 from blog.content.errors import ContentError
 from blog.content.frontmatter import FrontMatter
 from blog.content.layout import (
@@ -131,43 +130,6 @@ def image_title(path: Path) -> str:
     words = path.stem.replace("_", " ").replace("-", " ").split()
     title = " ".join(words) or path.stem
     return title[:1].upper() + title[1:]
-
-
-def last_commit_times(root: Path) -> dict[Path, datetime.datetime]:
-    """When git last committed each file under `root`, for the files without uncommitted
-    changes: the date a page shows as "Last updated". Empty without git or a repository (as in
-    the container) and in a shallow clone, whose one commit would date every file."""
-
-    executable = shutil.which("git")
-    if executable is None:
-        return {}
-
-    def git(*args: str) -> str:
-        result = subprocess.run(  # noqa: S603 - the arguments are this function's own, no shell
-            [executable, "-C", str(root), *args], capture_output=True, text=True, timeout=30
-        )
-        if result.returncode != 0:
-            raise OSError(result.stderr.strip())
-        return result.stdout
-
-    try:
-        if git("rev-parse", "--is-shallow-repository").strip() != "false":
-            return {}
-        top = Path(git("rev-parse", "--show-toplevel").strip())
-        # Porcelain paths are relative to the repository's top, like the log's; a rename's
-        # entry is followed by its old path, which is dirty too as far as this goes.
-        dirty = {entry[3:] for entry in git("status", "--porcelain", "-z", "--", ".").split("\0")}
-        log = git("-c", "core.quotePath=false", "log", "--format=%x00%cI", "--name-only", "--", ".")
-    except (OSError, subprocess.TimeoutExpired):
-        return {}
-    times: dict[Path, datetime.datetime] = {}
-    for commit in log.split("\0")[1:]:
-        stamp, *names = commit.strip().splitlines()
-        when = datetime.datetime.fromisoformat(stamp)
-        for name in names:
-            if name and name not in dirty:
-                times.setdefault((top / name).resolve(), when)
-    return times
 
 
 @dataclass
