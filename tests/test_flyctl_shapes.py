@@ -209,6 +209,32 @@ def test_tokens_list_prints_the_recorded_title(world):
     assert re.match(RECORD["text_output"]["tokens list"]["pattern"], result.stdout.splitlines()[0])
 
 
+@pytest.mark.parametrize("for_app", [True, False])
+def test_storage_create_prints_the_recorded_secrets_block_which_the_bootstrap_reads(
+    world, for_app, tmp_path
+):
+    from tests.test_bootstrap import bootstrap
+
+    where = ["--app", APP] if for_app else ["--org", "personal"]
+    # Where no fly.toml names an app, as the bootstrap runs it.
+    result = subprocess.run(
+        ["flyctl", "storage", "create", "--name", f"bucket-{for_app}", *where, "--yes"],
+        env=world.env(),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 0, result.stderr
+    found = re.search(RECORD["text_output"]["storage create"]["pattern"], result.stdout)
+    assert found, result.stdout
+    assert found["app"] == (APP if for_app else None)
+    keys = [line.split(":", 1)[0] for line in found["keys"].splitlines()]
+    assert keys == sorted(keys)
+    printed = bootstrap.printed_keys(result.stdout)
+    assert {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL_S3"} <= printed.keys()
+
+
 MESSAGE_CALLS = {
     "scale count with no complete release": ("no-release", ["scale", "count", "1", "--yes"]),
     "scale count with as many machines as asked, whatever their state": (

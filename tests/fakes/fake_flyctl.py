@@ -914,11 +914,18 @@ def command_storage(world, words, flags, out):
         "AWS_REGION": "auto",
         "BUCKET_NAME": name,
     }
-    out.append(f"Your Tigris project ({name}) is ready.")
+    # As flyctl's ProvisionExtension and setSecretsFromExtension print it (flyctl_shapes.json,
+    # "storage create"); the instructions at the end of the first line come from Fly's API.
+    out.append(
+        f"Your Tigris project ({name}) is ready. See details and next steps with: "
+        f"https://fly.io/docs/tigris/\n"
+    )
     if app is not None:
         app["secrets"].update(values)
         out.append(f"Setting the following secrets on {app_name}:")
-    out.extend(f"{key}: {value}" for key, value in values.items())
+    else:
+        out.append("Set the following secrets on your target app.")
+    out.extend(f"{key}: {values[key]}" for key in sorted(values))
 
 
 def command_volumes(world, words, flags, out):
