@@ -52,7 +52,8 @@ upgrade-check: ## The unit tests against the newest Django 6.1.x and Wagtail 8.0
 
 .PHONY: e2e
 # Every test leaves a video in test-results/ (with Playwright's ffmpeg, or the system's lent to
-# it), a failed one also a trace and a screenshot; test-results/index.html links them all, and
+# it), a failed one also a trace and a screenshot; the run ends with screenshots of the pages
+# (tests/e2e/test_screenshots.py, as make screenshots); test-results/index.html links them all, and
 # the pipeline uploads the folder. E2E_ARGS adds pytest options: --headed, --browser firefox,
 # -k editor, --tracing on.
 E2E_OPTIONS := --tracing retain-on-failure --screenshot only-on-failure --video on --output test-results
@@ -63,7 +64,7 @@ e2e: install ## Browser tests in Chromium against BASE_URL, or a local productio
 
 .PHONY: screenshots
 screenshots: install ## Home, a post, a docs page and search at 1280 and 390 px in both themes, to test-results/screenshots/
-	@$(UV) run --frozen pytest tests/e2e/screenshots.py --output test-results $(if $(BASE_URL),--base-url "$(BASE_URL)") $(E2E_ARGS)
+	@$(UV) run --frozen pytest tests/e2e/test_screenshots.py --output test-results $(if $(BASE_URL),--base-url "$(BASE_URL)") $(E2E_ARGS)
 
 lint: install ## Check formatting and lint (ruff format --check, ruff check, djLint)
 	@$(UV) run --frozen ruff format --check .

@@ -49,6 +49,20 @@ def write_index(output: Path, records: list[Recording], title: str) -> Path:
             f"<tr><td>{html.escape(record.outcome)}</td>"
             f"<td>{html.escape(record.nodeid)}</td><td>{links}</td></tr>"
         )
+    # The pages as readers see them (tests/e2e/test_screenshots.py), at each width and theme.
+    shots = sorted((output / "screenshots").glob("*.png"))
+    gallery = (
+        "<h2>Screenshots</h2>\n<p>Home, a post, a docs page and search, at 1280 and 390 px in"
+        " the light and the dark theme.</p>\n<ul>\n"
+        + "\n".join(
+            f'<li><a href="{html.escape(path.relative_to(output).as_posix())}">'
+            f"{html.escape(path.stem)}</a></li>"
+            for path in shots
+        )
+        + "\n</ul>\n"
+        if shots
+        else ""
+    )
     index = output / "index.html"
     index.write_text(
         "<!DOCTYPE html>\n"
@@ -59,7 +73,9 @@ def write_index(output: Path, records: list[Recording], title: str) -> Path:
         " FILE</code> or at trace.playwright.dev) and its screenshots.</p>\n"
         "<table><thead><tr><th>outcome</th><th>test</th><th>files</th></tr></thead><tbody>\n"
         + "\n".join(rows)
-        + "\n</tbody></table></body></html>\n"
+        + "\n</tbody></table>\n"
+        + gallery
+        + "</body></html>\n"
     )
     return index
 

@@ -32,6 +32,18 @@ def test_the_index_links_each_tests_files_failures_first(tmp_path):
     assert "test_no_browser" not in html
 
 
+def test_the_index_shows_the_runs_screenshots_of_the_pages(tmp_path):
+    assert "Screenshots" not in write_index(tmp_path, [], "Recordings").read_text()
+    (tmp_path / "screenshots").mkdir()
+    for name in ("home-390-dark", "home-1280-light"):
+        (tmp_path / "screenshots" / f"{name}.png").write_bytes(b"\x89PNG")
+
+    html = write_index(tmp_path, [], "Recordings").read_text()
+
+    assert '<a href="screenshots/home-1280-light.png">home-1280-light</a>' in html
+    assert '<a href="screenshots/home-390-dark.png">home-390-dark</a>' in html
+
+
 def test_the_job_summary_counts_videos_and_lists_failures(tmp_path):
     records = collect(
         [

@@ -1,8 +1,9 @@
 """`make screenshots`: the home page, a post, a docs page and search results at a desktop and a
 phone width, in the light and the dark theme, saved to test-results/screenshots/.
 
-Not collected by the ordinary runs (its name does not start with test_): the Makefile names this
-file. The pages are the e2e suite's sample pages, so the shots follow the shipped content.
+Part of every end-to-end run (make e2e, the pipeline's e2e job against QA), so each run's
+test-results/ holds them and its index.html links them; `make screenshots` takes only these. The
+pages are the e2e suite's sample pages, so the shots follow the shipped content.
 """
 
 from pathlib import Path
