@@ -79,6 +79,12 @@ ARG GIT_SHA=""
 LABEL org.opencontainers.image.title="flight-log" \
       org.opencontainers.image.revision="${GIT_SHA}"
 ENV GIT_SHA=${GIT_SHA}
+# Says the release name in the build's log, and keeps it right: podman's builder (buildah) keys a
+# cached ENV layer on the instruction, not on the build argument's value, so with only settings
+# after it a commit that changed nothing else in the image would get the previous commit's
+# GIT_SHA. A RUN is run again when an argument it sees changes. (Docker's BuildKit keys ENV on
+# the value already; there this is one empty layer per commit.)
+RUN python -c "import os; print('release:', os.environ['GIT_SHA'] or '(unnamed)')"
 # scripts/start: migrate first when MIGRATE_ON_START=1, then gunicorn (config/gunicorn.conf.py)
 # and the scheduled-publishing loop, stopped together on SIGTERM. With LITESTREAM_REPLICA_URL set,
 # the SQLite database is restored from its bucket onto an empty volume first and all of it runs
