@@ -117,6 +117,11 @@ def replica_tool(*args: str) -> None:
         raise RuntimeError(f"scripts/pg-replica {args[0]} failed:\n{result.stderr}")
 
 
+def on_port(primary: Cluster, port: int) -> str:
+    """The primary's URL, but for a server on `port` (its replica, or a link to it)."""
+    return primary.url.replace(f":{primary.port}/", f":{port}/")
+
+
 def database_url(base: str, region: str) -> str:
     return f"{base}?application_name=flightlog-{region}"
 
@@ -189,12 +194,12 @@ def rehearsal(
             "--apply-delay-ms",
             str(apply_delay_ms),
         )
-        replica_url = primary.url.replace(f":{primary.port}/", f":{replica_port}/")
+        replica_url = on_port(primary, replica_port)
         # What sjc and lax reach the primary through: across the distance, or directly.
         far_primary_url = primary.url
         if distance_ms:
             far_link = DelayedLink(primary.port, distance_ms).start()
-            far_primary_url = primary.url.replace(f":{primary.port}/", f":{far_link.port}/")
+            far_primary_url = on_port(primary, far_link.port)
         outside = {
             region: machine_env(
                 work,

@@ -133,9 +133,9 @@ def world(tmp_path):
     return fly
 
 
-def fake(fly: FakeFly, *arguments: str) -> subprocess.CompletedProcess:
+def fake(fly: FakeFly, *arguments: str, cwd=None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        ["flyctl", *arguments], env=fly.env(), capture_output=True, text=True, timeout=30
+        ["flyctl", *arguments], env=fly.env(), cwd=cwd, capture_output=True, text=True, timeout=30
     )
 
 
@@ -217,13 +217,8 @@ def test_storage_create_prints_the_recorded_secrets_block_which_the_bootstrap_re
 
     where = ["--app", APP] if for_app else ["--org", "personal"]
     # Where no fly.toml names an app, as the bootstrap runs it.
-    result = subprocess.run(
-        ["flyctl", "storage", "create", "--name", f"bucket-{for_app}", *where, "--yes"],
-        env=world.env(),
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=30,
+    result = fake(
+        world, "storage", "create", "--name", f"bucket-{for_app}", *where, "--yes", cwd=tmp_path
     )
     assert result.returncode == 0, result.stderr
     found = re.search(RECORD["text_output"]["storage create"]["pattern"], result.stdout)

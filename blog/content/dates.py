@@ -107,15 +107,20 @@ def write_record(root: Path) -> int:
     return len(record)
 
 
+USAGE = (
+    "usage: python3 blog/content/dates.py CONTENT_FOLDER\n"
+    f"  record each file's last commit in CONTENT_FOLDER/{RECORD_NAME}, for an import\n"
+    "  where git is not (the image); needs a clone with its whole history"
+)
+
+
 def main(argv: list[str]) -> int:
-    if len(argv) != 1 or argv[0] in ("-h", "--help"):
-        print(
-            "usage: python3 blog/content/dates.py CONTENT_FOLDER\n"
-            f"  record each file's last commit in CONTENT_FOLDER/{RECORD_NAME}, for an import\n"
-            "  where git is not (the image); needs a clone with its whole history",
-            file=sys.stderr if len(argv) != 1 else sys.stdout,
-        )
-        return 0 if argv and argv[0] in ("-h", "--help") else 2
+    if argv in (["-h"], ["--help"]):
+        print(USAGE)
+        return 0
+    if len(argv) != 1:
+        print(USAGE, file=sys.stderr)
+        return 2
     root = Path(argv[0])
     if not root.is_dir():
         print(f"content dates: {root} is not a folder", file=sys.stderr)
