@@ -56,6 +56,8 @@ control_socket_disable = True
 accesslog = "-"
 errorlog = "-"
 access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(D)sus "%(a)s"'
+# The same lines, computing only the atoms that format names (config/upstream/gunicorn.py).
+logger_class = "config.upstream.gunicorn.AccessLogger"
 
 
 def _settings_or_exit():

@@ -9,6 +9,7 @@ release, so an upgrade that changes one fails this file rather than the site.
 
 import inspect
 import re
+import runpy
 import subprocess
 import sys
 from pathlib import Path
@@ -173,3 +174,74 @@ def test_a_sqlite_site_loads_neither_the_v3_api_nor_postgresql_and_the_admin_api
         timeout=120,
     )
     assert result.stdout.split() == ["/admin/api/main/pages/", "None", "[]"], result.stderr
+
+
+# config/upstream/gunicorn.py's AccessLogger: the lines gunicorn's own logger writes, built
+# from only the atoms the format names.
+
+
+def access_line(logger_class, log_format: str, user_agent: str = 'curl/8 "quoted"') -> str:
+    import datetime
+    import logging
+    from types import SimpleNamespace
+
+    from gunicorn.config import Config
+
+    config = Config()
+    config.set("accesslog", "-")
+    config.set("access_log_format", log_format)
+    logger = logger_class(config)
+    lines = []
+    handler = logging.Handler()
+    handler.emit = lambda record: lines.append(record.getMessage())
+    logger.access_log.handlers = [handler]
+    environ = {
+        "REMOTE_ADDR": "10.0.0.7",
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": "/blog/a-post/?page=2",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "PATH_INFO": "/blog/a-post/",
+        "QUERY_STRING": "page=2",
+        "HTTP_USER_AGENT": user_agent,
+        "HTTP_FLY_REGION": "fra",
+    }
+    request = SimpleNamespace(headers=[("USER-AGENT", user_agent), ("FLY-REGION", "fra")])
+    response = SimpleNamespace(
+        status="200 OK", sent=1700, headers=[("Content-Type", "text/html"), ("X-Cache", "hit")]
+    )
+    logger.access(response, request, environ, datetime.timedelta(seconds=1, microseconds=2345))
+    return lines[0]
+
+
+def test_the_access_logger_writes_the_lines_gunicorns_logger_writes():
+    from gunicorn.glogging import Logger
+
+    from config.upstream.gunicorn import AccessLogger
+
+    shipped = runpy.run_path(str(ROOT / "config" / "gunicorn.conf.py"))
+    assert shipped["logger_class"] == "config.upstream.gunicorn.AccessLogger"
+    formats = [
+        shipped["access_log_format"],
+        # Atoms it does not compute itself come from gunicorn's: a header's, the response's,
+        # an environ variable's, ones it does not know ("-"), and the rest of gunicorn's list.
+        '%(h)s %({fly-region}i)s %({x-cache}o)s %({query_string}e)s %(nope)s %(b)s "%(f)s"',
+        "%(m)s %(U)s %(q)s %(H)s %(T)s %(M)s %(L)s %(l)s %(u)s",
+    ]
+    for log_format in formats:
+        ours = access_line(AccessLogger, log_format)
+        assert ours == access_line(Logger, log_format)
+    assert access_line(AccessLogger, shipped["access_log_format"]) == (
+        '10.0.0.7 "GET /blog/a-post/?page=2 HTTP/1.1" 200 1700 1002345us "curl/8 \\"quoted\\""'
+    )
+    assert access_line(AccessLogger, "%({fly-region}i)s %({x-cache}o)s") == "fra hit"
+
+
+def test_gunicorns_logger_still_formats_what_atoms_returns_through_its_wrapper():
+    """AccessLogger relies on Logger.access() passing atoms() through atoms_wrapper_class."""
+    from gunicorn.glogging import Logger
+
+    assert list(inspect.signature(Logger.atoms).parameters) == [
+        "self", "resp", "req", "environ", "request_time",
+    ]  # fmt: skip
+    assert "self.atoms_wrapper_class(" in inspect.getsource(Logger.access)
+
