@@ -245,3 +245,27 @@ def test_gunicorns_logger_still_formats_what_atoms_returns_through_its_wrapper()
     ]  # fmt: skip
     assert "self.atoms_wrapper_class(" in inspect.getsource(Logger.access)
 
+
+# pyproject.toml leaves Beautiful Soup's CSS selector engine (soupsieve) out.
+
+CSS_SELECTING = re.compile(r"\.(?:select|select_one)\(|\.css\.(?:select|match|filter)")
+
+
+def test_no_wagtail_code_selects_by_css_so_soupsieve_can_be_left_out():
+    import bs4
+    import wagtail
+
+    package = Path(wagtail.__file__).parent
+    selecting = [
+        str(path.relative_to(package))
+        for path in package.rglob("*.py")
+        if "tests" not in path.parts
+        and not path.name.startswith("test")
+        and "test" not in path.relative_to(package).parts[:1]
+        and CSS_SELECTING.search(path.read_text(encoding="utf-8"))
+    ]
+    assert selecting == []
+    assert CSS_SELECTING.search("soup.select_one('a')")  # the pattern finds what it looks for
+    with pytest.raises(ImportError):
+        import soupsieve  # noqa: F401
+    assert bs4.BeautifulSoup("<p>a</p>", "html.parser").p.get_text() == "a"

@@ -78,7 +78,7 @@ class _StandInFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         return importlib.machinery.ModuleSpec(name, self, is_package=name in PACKAGES)
 
     def create_module(self, spec):
-        module = types.ModuleType(spec.name, "A stand-in: see config/upstream/wagtail_api.py.")
+        module = types.ModuleType(spec.name, "A stand-in: see config/upstream/unused_imports.py.")
         if spec.name in PACKAGES:
             module.__path__ = []
         module.__dict__.update(STAND_INS[spec.name])
