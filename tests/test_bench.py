@@ -89,6 +89,19 @@ def test_a_peer_that_is_not_a_folder_is_a_usage_error(tmp_path):
     assert "no such folder" in result.stderr
 
 
+@pytest.mark.slow
+def test_the_site_is_measured_with_the_production_dependencies_only(bench, tmp_path):
+    """As the image has them (uv sync --no-dev): no test tool, nothing only they bring."""
+    python = bench.production_python(tmp_path)
+    code = (
+        "import importlib.util as u, django, wagtail, gunicorn, brotli\n"
+        "print([m for m in ('pytest', 'playwright', 'jinja2', 'soupsieve') if u.find_spec(m)])"
+    )
+    result = subprocess.run([python, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["[]"]
+
+
 def test_every_target_is_met_by_figures_that_meet_it(bench):
     ours = system(bench, miss_ms=6, cold=0.5, pss=130, post_rps=2200, static_rps=2000)
     peer = system(bench, miss_ms=30, cold=1.0, pss=170, post_rps=20, static_rps=0, page_cache=False)

@@ -61,6 +61,7 @@ PAGE_TYPES = ["home", "blog index", "post", "docs page", "feed"]
 FOREIGN_CPU_LIMIT = 0.25
 MEMORY_AFTER_REQUESTS = 5000
 MEMORY_LOAD_SECONDS = 30
+LIGHTHOUSE_ATTEMPTS = 3
 CHART_SVG = ROOT / "static" / "diagrams" / "performance.svg"
 CHART_PNG = ROOT / "site" / "images" / "performance.png"
 # Every request a different ?page=N: a page-cache miss that is rendered, compressed and stored.
@@ -807,18 +808,23 @@ def lighthouse(url: str, workdir: Path) -> dict | None:
         "--headless=new --no-sandbox --disable-background-networking "
         "--disable-component-update --disable-sync --no-first-run --disable-quic"
     )
-    result = subprocess.run(
-        [
-            *command, url, "--quiet", "--output=json",
-            f"--output-path={report}", f"--chrome-flags={flags}",
-            "--only-categories=performance,accessibility,best-practices,seo",
-        ],
-        env={**os.environ, "CHROME_PATH": chrome},
-        capture_output=True,
-        text=True,
-    )  # fmt: skip
-    if result.returncode != 0 or not report.exists():
-        log(f"Lighthouse failed for {url}: {result.stderr.strip()[-300:]}")
+    # Lighthouse now and then loses the trace of a page load (NO_NAVSTART, "Please run
+    # Lighthouse again"): a page gets LIGHTHOUSE_ATTEMPTS tries before it counts as unmeasured.
+    for attempt in range(1, LIGHTHOUSE_ATTEMPTS + 1):
+        result = subprocess.run(
+            [
+                *command, url, "--quiet", "--output=json",
+                f"--output-path={report}", f"--chrome-flags={flags}",
+                "--only-categories=performance,accessibility,best-practices,seo",
+            ],
+            env={**os.environ, "CHROME_PATH": chrome},
+            capture_output=True,
+            text=True,
+        )  # fmt: skip
+        if result.returncode == 0 and report.exists():
+            break
+        log(f"Lighthouse failed for {url} (try {attempt}): {result.stderr.strip()[-300:]}")
+    else:
         return None
     results = json.loads(report.read_text())
     scores = {name: round(value["score"] * 100) for name, value in results["categories"].items()}
