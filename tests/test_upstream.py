@@ -180,7 +180,9 @@ def test_a_sqlite_site_loads_neither_the_v3_api_nor_postgresql_and_the_admin_api
 # from only the atoms the format names.
 
 
-def access_line(logger_class, log_format: str, user_agent: str = 'curl/8 "quoted"') -> str:
+def access_line(
+    logger_class, log_format: str, user_agent: str = 'curl/8 "quoted"', **response_fields
+) -> str:
     import datetime
     import logging
     from types import SimpleNamespace
@@ -207,7 +209,12 @@ def access_line(logger_class, log_format: str, user_agent: str = 'curl/8 "quoted
     }
     request = SimpleNamespace(headers=[("USER-AGENT", user_agent), ("FLY-REGION", "fra")])
     response = SimpleNamespace(
-        status="200 OK", sent=1700, headers=[("Content-Type", "text/html"), ("X-Cache", "hit")]
+        **{
+            "status": "200 OK",
+            "sent": 1700,
+            "headers": [("Content-Type", "text/html"), ("X-Cache", "hit")],
+            **response_fields,
+        }
     )
     logger.access(response, request, environ, datetime.timedelta(seconds=1, microseconds=2345))
     return lines[0]
@@ -230,6 +237,10 @@ def test_the_access_logger_writes_the_lines_gunicorns_logger_writes():
     for log_format in formats:
         ours = access_line(AccessLogger, log_format)
         assert ours == access_line(Logger, log_format)
+    # A response that sent nothing yet, and a status gunicorn was given as a number.
+    for fields in ({"sent": None}, {"status": 304}):
+        ours = access_line(AccessLogger, shipped["access_log_format"], **fields)
+        assert ours == access_line(Logger, shipped["access_log_format"], **fields)
     assert access_line(AccessLogger, shipped["access_log_format"]) == (
         '10.0.0.7 "GET /blog/a-post/?page=2 HTTP/1.1" 200 1700 1002345us "curl/8 \\"quoted\\""'
     )

@@ -112,7 +112,7 @@ class RequestAtoms(Mapping):
             return self._all[key]
         if isinstance(value, str):
             return value.replace('"', '\\"')
-        return "-" if value is None else value
+        return value
 
     def __iter__(self):
         return iter(("h", "r", "s", "B", "D", "a"))
