@@ -105,8 +105,8 @@ class RequestAtoms(Mapping):
             value = environ.get("HTTP_USER_AGENT", "-")
         else:
             if self._all is None:
-                atoms = self._logger.gunicorn_atoms(
-                    self._resp, self._req, environ, self._request_time
+                atoms = Logger.atoms(
+                    self._logger, self._resp, self._req, environ, self._request_time
                 )
                 self._all = SafeAtoms(atoms)
             return self._all[key]
@@ -130,9 +130,6 @@ class AccessLogger(Logger):
     escapes quotes itself (gunicorn's wrapper would copy every atom first)."""
 
     atoms_wrapper_class = staticmethod(_as_they_are)
-
-    def gunicorn_atoms(self, resp, req, environ, request_time):
-        return super().atoms(resp, req, environ, request_time)
 
     def atoms(self, resp, req, environ, request_time):
         return RequestAtoms(self, resp, req, environ, request_time)
