@@ -192,6 +192,8 @@ def access_line(
     config = Config()
     config.set("accesslog", "-")
     config.set("access_log_format", log_format)
+    loggers = [logging.getLogger("gunicorn.access"), logging.getLogger("gunicorn.error")]
+    kept = [list(each.handlers) for each in loggers]
     logger = logger_class(config)
     lines = []
     handler = logging.Handler()
@@ -216,7 +218,11 @@ def access_line(
             **response_fields,
         }
     )
-    logger.access(response, request, environ, datetime.timedelta(seconds=1, microseconds=2345))
+    try:
+        logger.access(response, request, environ, datetime.timedelta(seconds=1, microseconds=2345))
+    finally:
+        for each, handlers in zip(loggers, kept, strict=True):
+            each.handlers = handlers
     return lines[0]
 
 
@@ -259,7 +265,12 @@ def test_gunicorns_logger_still_formats_what_atoms_returns_through_its_wrapper()
 
 # pyproject.toml leaves Beautiful Soup's CSS selector engine (soupsieve) out.
 
-CSS_SELECTING = re.compile(r"\.(?:select|select_one)\(|\.css\.(?:select|match|filter)")
+# bs4's CSS methods on a tag, those of its `.css` object, and soupsieve used directly.
+CSS_SELECTING = re.compile(
+    r"\.(?:select|select_one)\("
+    r"|\.css\.(?:select|select_one|iselect|closest|match|filter|compile|escape)\("
+    r"|\bsoupsieve\b"
+)
 
 
 def test_no_wagtail_code_selects_by_css_so_soupsieve_can_be_left_out():
