@@ -4,7 +4,9 @@ Usage: scripts/bench [--rounds 4] [--duration 5] [--connections 16] [--posts 200
                      [--peer PATH] [--chart | --no-chart] [--json FILE] [--lighthouse]
 
 It builds a throwaway site (SQLite, the shipped content plus generated posts, DEBUG off, static
-files collected, bytecode compiled as the image compiles it) and serves it with gunicorn as
+files collected, bytecode compiled as the image compiles it) in a venv of its own with the
+production dependencies only (uv.lock without the dev group: uv needs PyPI or its cache for
+them), and serves it with gunicorn as
 production does: config/gunicorn.conf.py, two sync workers, the page cache on. Then, for
 --rounds rounds, it runs every system it compares one after the other, in a different order
 each round, so a burst of load from elsewhere lands on all of them instead of on one:
@@ -871,9 +873,12 @@ def main() -> int:
     try:
         log("installing the production dependencies (no dev group) into a venv of its own")
         python = production_python(workdir)
-        env = flight_log_environment(workdir, VIRTUAL_ENV=str(workdir / "venv"))
+        venv = workdir / "venv"
+        env = flight_log_environment(
+            workdir, VIRTUAL_ENV=str(venv), PATH=f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}"
+        )
         log("compiling bytecode as the image does")
-        site_packages = next((workdir / "venv" / "lib").glob("python3*/site-packages"))
+        site_packages = next((venv / "lib").glob("python3*/site-packages"))
         compile_bytecode(python, site_packages, ROOT / "config", ROOT / "blog", ROOT / "pagecache")
         log("collecting static files, migrating a fresh SQLite database, importing site/")
         for command in (["collectstatic", "--noinput", "-v", "0"],
